@@ -1,0 +1,49 @@
+package dev.olla.balance;
+
+import dev.olla.config.OllaConfig;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The load balancers behind {@code proxy.load_balancer}. All are lock-free and allocation-free for
+ * ordinary candidate lists (they run per request on event loops), and never depend on the order of
+ * the candidate list (rotation and tie-breaks use endpoint names).
+ *
+ * <ul>
+ *   <li>{@code priority}: the highest-priority tier among the routable candidates, then weighted
+ *       random within it by {@link dev.olla.endpoint.EndpointStatus#weight()} (healthy 1.0, busy
+ *       0.3, warming 0.1). Lower tiers only when the top tier is not among the candidates.</li>
+ *   <li>{@code round-robin}: even rotation over the candidates sorted by name, one atomic counter
+ *       (starting at a random value). Busy/warming endpoints are skipped while any healthy
+ *       candidate exists, and rotated over only when none does.</li>
+ *   <li>{@code least-connections}: fewest in-flight requests; ties broken by higher priority, then
+ *       by rotation (by name). Busy/warming endpoints are used only when no healthy candidate
+ *       exists.</li>
+ * </ul>
+ *
+ * When no candidate is routable at all (the caller normally filters them out), every balancer
+ * falls back to choosing among all candidates rather than returning null; null is returned only
+ * for an empty list.
+ */
+public final class Balancers {
+    private Balancers() {}
+
+    public static Balancer create(OllaConfig.LoadBalancer kind) {
+        return create(kind, Balancers::threadLocalRandom);
+    }
+
+    /** @param random uniform doubles in [0, 1) (injected for tests; must be thread-safe in production) */
+    public static Balancer create(OllaConfig.LoadBalancer kind, DoubleSupplier random) {
+        Objects.requireNonNull(random, "random");
+        return switch (Objects.requireNonNull(kind, "kind")) {
+            case PRIORITY -> new PriorityBalancer(random);
+            case ROUND_ROBIN -> new RoundRobinBalancer(random);
+            case LEAST_CONNECTIONS -> new LeastConnectionsBalancer(random);
+        };
+    }
+
+    static double threadLocalRandom() {
+        return ThreadLocalRandom.current().nextDouble();
+    }
+}

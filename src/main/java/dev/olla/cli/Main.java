@@ -1,0 +1,100 @@
+package dev.olla.cli;
+
+import dev.olla.BuildInfo;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code olla} command line: serve (default), {@code version}, {@code validate}, {@code demo}.
+ * Go-style single-dash flags of the original ({@code -config}, {@code -version},
+ * {@code -validate-config}) are accepted too.
+ */
+@Command(name = "olla",
+        description = "Olla: proxy and load balancer for self-hosted LLM servers.",
+        subcommands = {Main.VersionCommand.class, Main.ValidateCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class},
+        sortOptions = false)
+public final class Main implements Callable<Integer> {
+
+    @Option(names = {"-c", "--config", "-config"}, paramLabel = "PATH", scope = ScopeType.INHERIT,
+            description = "Configuration file (else $OLLA_CONFIG_FILE, ./config.yaml, ./config/config.yaml, "
+                    + "embedded defaults).")
+    Path config;
+
+    @Option(names = {"-v", "--version", "-version"}, description = "Print version information and exit.")
+    boolean version;
+
+    @Option(names = {"--validate-config", "-validate-config"},
+            description = "Check the configuration and exit (0 when valid).")
+    boolean validate;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    /** The original takes no subcommands: other words (e.g. `olla server`) just start the server. */
+    @Parameters(hidden = true, arity = "0..*")
+    List<String> words;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this directly). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setUnmatchedOptionsArePositionalParams(false);
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("olla: " + ex.getMessage());
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (version) {
+            return printVersion(new PrintWriter(System.out, true));
+        }
+        if (validate) {
+            return Validate.run(config, new PrintWriter(System.out, true));
+        }
+        return Serve.run(config, System.getenv());
+    }
+
+    static int printVersion(PrintWriter out) {
+        BuildInfo b = BuildInfo.current();
+        out.println(BuildInfo.NAME + " " + b.version());
+        out.println("  commit:  " + b.commit());
+        out.println("  built:   " + b.date());
+        out.println("  runtime: " + BuildInfo.runtime());
+        out.flush();
+        return 0;
+    }
+
+    @Command(name = "version", description = "Print name, version, commit, build date and runtime.")
+    static final class VersionCommand implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            return printVersion(new PrintWriter(System.out, true));
+        }
+    }
+
+    @Command(name = "validate", description = "Check configuration and profiles without serving; exit 0 when valid.")
+    static final class ValidateCommand implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Main parent;
+
+        @Override
+        public Integer call() {
+            return Validate.run(parent.config, new PrintWriter(System.out, true));
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.olla.cli;
+
+import dev.olla.Olla;
+import dev.olla.config.LoadedConfig;
+import java.net.BindException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code olla} (serve): load and validate configuration, start, run until SIGINT/SIGTERM. */
+final class Serve {
+    private static final Logger LOG = LoggerFactory.getLogger("olla");
+
+    private Serve() {}
+
+    static int run(Path configPath, Map<String, String> env) {
+        Startup.Loaded boot = Startup.load(configPath, env);
+        if (boot == null) {
+            return 2;
+        }
+        LoadedConfig loaded = boot.config();
+        LoggingSetup.apply(loaded.config().logging());
+        LOG.info("configuration: {}", loaded.source());
+        loaded.warnings().forEach(w -> LOG.warn("config: {}", w));
+        boot.profiles().warnings().forEach(w -> LOG.warn("profiles: {}", w));
+        Olla olla = start(boot);
+        if (olla == null) {
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                olla.close();
+            } finally {
+                stopped.countDown();
+            }
+        }, "olla-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** Starts Olla, turning start-up failures (port in use, ...) into one clear line; null on failure. */
+    static Olla start(Startup.Loaded boot) {
+        LoadedConfig loaded = boot.config();
+        try {
+            return Olla.start(loaded.config(), boot.profiles());
+        } catch (Exception e) {
+            String where = loaded.config().server().host() + ":" + loaded.config().server().port();
+            if (e instanceof BindException) {
+                System.err.println("olla: cannot listen on " + where + ": " + e.getMessage()
+                        + " (is another Olla running? change server.port or OLLA_SERVER_PORT)");
+            } else {
+                System.err.println("olla: failed to start: " + e);
+            }
+            return null;
+        }
+    }
+}

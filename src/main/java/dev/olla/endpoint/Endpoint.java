@@ -1,0 +1,76 @@
+package dev.olla.endpoint;
+
+import dev.olla.config.OllaConfig;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A configured backend (immutable). URLs are resolved: {@code healthCheckUrl} and {@code modelUrl}
+ * are absolute. {@code requestHeaders} are the endpoint's custom headers plus its auth header(s),
+ * sent on proxied requests, health probes and discovery; {@code privateHeaderNames} are the names
+ * (lower-case) never copied back from a backend response.
+ */
+public record Endpoint(
+        String name,
+        URI url,
+        String type,
+        int priority,
+        boolean preservePath,
+        URI healthCheckUrl,
+        URI modelUrl,
+        Duration checkInterval,
+        Duration checkTimeout,
+        OllaConfig.Filter modelFilter,
+        Map<String, String> requestHeaders,
+        Set<String> privateHeaderNames) {
+
+    public String host() {
+        return url.getHost();
+    }
+
+    public int port() {
+        int p = url.getPort();
+        if (p > 0) {
+            return p;
+        }
+        return "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
+    }
+
+    public boolean tls() {
+        return "https".equalsIgnoreCase(url.getScheme());
+    }
+
+    /** The URL's path without a trailing slash ("" for none). */
+    public String basePath() {
+        String p = url.getRawPath();
+        if (p == null || p.isEmpty() || "/".equals(p)) {
+            return "";
+        }
+        return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    }
+
+    /** The URL for display: scheme, host, port and path only (never credentials or query). */
+    public String sanitizedUrl() {
+        StringBuilder sb = new StringBuilder().append(url.getScheme()).append("://").append(url.getHost());
+        if (url.getPort() > 0) {
+            sb.append(':').append(url.getPort());
+        }
+        String p = url.getRawPath();
+        if (p != null) {
+            sb.append(p);
+        }
+        return sb.toString();
+    }
+
+    /** {@code host:port} as sent in the Host header. */
+    public String authority() {
+        return url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost();
+    }
+
+    @Override
+    public String toString() {
+        return "Endpoint[" + name + " " + sanitizedUrl() + " " + type + "]";
+    }
+}

@@ -1,0 +1,90 @@
+package dev.olla.proxy;
+
+import dev.olla.config.OllaConfig;
+import dev.olla.endpoint.Endpoint;
+import dev.olla.health.CircuitBreaker;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The two proxy engines. Both run the same attempt loop ({@link ProxyCall}, {@link Attempt}); they
+ * differ only in how backend connections are pooled and how response bytes are buffered:
+ * <ul>
+ *   <li>{@code sherpa}: simple and frugal — one pool shared by all endpoints (keyed by host:port)
+ *       with few idle connections, unpooled heap read buffers of 8 KiB by default, no breaker.</li>
+ *   <li>{@code olla}: built for load — a pool per endpoint with many idle connections kept warm,
+ *       pooled direct read buffers (64 KiB) relayed to the client without copying, and its own
+ *       per-endpoint circuit breaker (5 consecutive transport failures open it for 30 s).</li>
+ * </ul>
+ */
+public final class Engine {
+    static final int OLLA_BREAKER_THRESHOLD = 5;
+    static final Duration OLLA_BREAKER_OPEN = Duration.ofSeconds(30);
+
+    private final String name;
+    private final ChannelPool pool;
+    private final boolean breakers;
+    private final Map<String, CircuitBreaker> breakerByEndpoint = new ConcurrentHashMap<>();
+
+    private Engine(String name, ChannelPool pool, boolean breakers) {
+        this.name = name;
+        this.pool = pool;
+        this.breakers = breakers;
+    }
+
+    public static Engine create(OllaConfig.Proxy proxy) {
+        boolean olla = proxy.engine() == OllaConfig.Engine.OLLA;
+        int buffer = proxy.streamBufferSize() > 0 ? proxy.streamBufferSize() : (olla ? 64 * 1024 : 8 * 1024);
+        ByteBufAllocator alloc = olla ? PooledByteBufAllocator.DEFAULT : new UnpooledByteBufAllocator(false);
+        Duration keepAlive = proxy.connectionKeepAlive().isZero() ? Duration.ofSeconds(30) : proxy.connectionKeepAlive();
+        ChannelPool.Settings settings = olla
+                ? new ChannelPool.Settings(true, 64, keepAlive, alloc, buffer, proxy.connectionTimeout(), true)
+                : new ChannelPool.Settings(false, 8, keepAlive, alloc, buffer, proxy.connectionTimeout(), false);
+        return new Engine(proxy.engine().name().toLowerCase(Locale.ROOT), new ChannelPool(settings), olla);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    ChannelPool pool() {
+        return pool;
+    }
+
+    /** Whether the engine's own breaker lets a request to this endpoint through now. */
+    boolean allow(Endpoint endpoint) {
+        return !breakers || breaker(endpoint).tryAcquire();
+    }
+
+    /** True when the engine's breaker for this endpoint is open (without taking a trial permit). */
+    boolean open(Endpoint endpoint) {
+        return breakers && !breaker(endpoint).permitsNow();
+    }
+
+    void transportFailed(Endpoint endpoint) {
+        if (breakers) {
+            breaker(endpoint).onFailure();
+        }
+    }
+
+    void transportSucceeded(Endpoint endpoint) {
+        if (breakers) {
+            breaker(endpoint).onSuccess();
+        }
+    }
+
+    private CircuitBreaker breaker(Endpoint endpoint) {
+        return breakerByEndpoint.computeIfAbsent(endpoint.name(),
+                k -> new CircuitBreaker(OLLA_BREAKER_THRESHOLD, OLLA_BREAKER_OPEN, System::nanoTime));
+    }
+
+    /** Closes every pooled connection. */
+    public void close() {
+        pool.close();
+    }
+}

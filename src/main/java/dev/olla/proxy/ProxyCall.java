@@ -1,0 +1,324 @@
+package dev.olla.proxy;
+
+import dev.olla.endpoint.Endpoint;
+import dev.olla.endpoint.EndpointState;
+import dev.olla.model.ModelRouting;
+import dev.olla.proxy.RequestInspector.Inspected;
+import dev.olla.server.ApiError;
+import dev.olla.server.Exchange;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One proxied request from start to end: inspect the body, pick candidates, run attempts (each an
+ * {@link Attempt}) until one answers, and retry on the next candidate when an attempt fails to
+ * connect before any response byte. Every outcome is turned into the client's answer here, in one
+ * place. Runs entirely on the client connection's event loop.
+ */
+final class ProxyCall {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
+    static final String H_ENDPOINT = "X-Olla-Endpoint";
+    static final String H_MODEL = "X-Olla-Model";
+    static final String H_BACKEND_TYPE = "X-Olla-Backend-Type";
+    static final String H_RESPONSE_TIME = "X-Olla-Response-Time";
+    static final String H_STRATEGY = "X-Olla-Routing-Strategy";
+    static final String H_DECISION = "X-Olla-Routing-Decision";
+    static final String H_REASON = "X-Olla-Routing-Reason";
+    static final String H_SERVED_BY = "X-Served-By";
+
+    /** How an attempt ended. */
+    enum Outcome {
+        /** The response was relayed completely. */
+        OK,
+        /** No connection, or it broke before any response byte: the endpoint may be down; retry. */
+        CONNECT_FAILED,
+        /** No response head within proxy.response_header_timeout. */
+        HEAD_TIMEOUT,
+        /** The backend stopped sending for proxy.read_timeout, or the whole response took too long. */
+        BODY_TIMEOUT,
+        /** The backend closed or broke the connection after the response started. */
+        BROKEN_MID_RESPONSE,
+        /** The backend's response could not be decoded. */
+        BAD_RESPONSE,
+        /** The client went away; the backend request was cancelled. */
+        CLIENT_GONE
+    }
+
+    private final ProxyService service;
+    private final Exchange ex;
+    private final RouteTarget target;
+    private String rest;
+    private Inspected inspected = Inspected.NONE;
+    private String model;
+    private List<EndpointState> candidates;
+    private ModelRouting.Decision decision;
+    private int attempts;
+    private int maxAttempts;
+    private String lastError;
+    private final long startNanos = System.nanoTime();
+
+    ProxyCall(ProxyService service, Exchange ex, RouteTarget target) {
+        this.service = service;
+        this.ex = ex;
+        this.target = target;
+    }
+
+    void start() {
+        service.stats().recordRequest();
+        String path = ex.path();
+        rest = path.length() > target.stripPrefix().length() ? path.substring(target.stripPrefix().length()) : "/";
+        if (!rest.startsWith("/")) {
+            rest = "/" + rest;
+        }
+        inspected = RequestInspector.inspect(ex.requestHeaders(), ex.body());
+        model = inspected.routingModel();
+
+        List<EndpointState> typed = compatibleEndpoints();
+        if (typed.isEmpty()) {
+            if (target.provider()) {
+                fail(ApiError.of(404, "No " + target.label() + " endpoints available", "no_endpoints"));
+            } else {
+                fail(noHealthy());
+            }
+            return;
+        }
+        if (model != null && service.routing() != null) {
+            CompletableFuture<ModelRouting.Decision> routed =
+                    service.routing().routeAsync(model, typed).toCompletableFuture();
+            if (routed.isDone()) {
+                routed(routed.join(), typed);
+            } else {
+                routed.whenComplete((d, err) -> ex.eventLoop().execute(() -> {
+                    if (!ex.isOpen()) {
+                        return;
+                    }
+                    if (err != null) {
+                        fail(ApiError.internal("model routing failed: " + err.getMessage()));
+                    } else {
+                        routed(d, typed);
+                    }
+                }));
+            }
+            return;
+        }
+        begin(typed);
+    }
+
+    private void routed(ModelRouting.Decision d, List<EndpointState> typed) {
+        decision = d;
+        HttpHeaders h = ex.responseHeaders();
+        h.set(H_STRATEGY, d.strategy());
+        h.set(H_DECISION, d.action());
+        h.set(H_REASON, d.reason());
+        if (d.rejected()) {
+            fail(ApiError.of(d.rejectStatus(), d.rejectMessage(),
+                    d.rejectStatus() == 404 ? "model_not_found" : "model_unavailable"));
+            return;
+        }
+        begin(d.endpoints());
+    }
+
+    private void begin(List<EndpointState> endpoints) {
+        candidates = new ArrayList<>(endpoints);
+        var retry = service.config().retry();
+        boolean retrying = retry.enabled() && retry.onConnectionFailure();
+        int n = candidates.size();
+        maxAttempts = !retrying ? 1 : retry.maxAttempts() <= 0 ? n : Math.min(retry.maxAttempts(), n);
+        next();
+    }
+
+    private List<EndpointState> compatibleEndpoints() {
+        List<EndpointState> all = service.registry().all();
+        if (target.types().isEmpty()) {
+            return all;
+        }
+        List<EndpointState> out = new ArrayList<>(all.size());
+        for (EndpointState s : all) {
+            if (target.types().contains(service.registry().profileOf(s).name())) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** Starts the next attempt on the best remaining candidate, or answers why there is none. */
+    private void next() {
+        while (true) {
+            List<EndpointState> routable = new ArrayList<>(candidates.size());
+            boolean circuitOpen = false;
+            for (EndpointState s : candidates) {
+                if (!s.routable()) {
+                    continue;
+                }
+                if (service.health().circuitOpen(s) || service.engine().open(s.endpoint())) {
+                    circuitOpen = true;
+                    continue;
+                }
+                routable.add(s);
+            }
+            if (routable.isEmpty()) {
+                if (lastError != null) {
+                    fail(ApiError.of(502, "Proxy error: all endpoints failed with connection errors: " + lastError,
+                            "proxy_error"));
+                } else if (circuitOpen) {
+                    fail(ApiError.of(503, "circuit breaker open", "circuit_breaker_open"));
+                } else {
+                    fail(noHealthy());
+                }
+                return;
+            }
+            EndpointState chosen = service.balancer().choose(routable);
+            if (!service.health().allowRequest(chosen) || !service.engine().allow(chosen.endpoint())) {
+                candidates.remove(chosen);
+                if (candidates.isEmpty()) {
+                    fail(ApiError.of(503, "circuit breaker open", "circuit_breaker_open"));
+                    return;
+                }
+                continue;
+            }
+            attempts++;
+            ex.endpointName(chosen.name());
+            new Attempt(this, chosen).start();
+            return;
+        }
+    }
+
+    private ApiError noHealthy() {
+        return ApiError.of(503, "no healthy endpoints available", "no_healthy_endpoints");
+    }
+
+    /** Called exactly once per attempt, from {@link Attempt#finish}. */
+    void attemptFinished(Attempt attempt, Outcome outcome, String reason) {
+        EndpointState s = attempt.target();
+        Endpoint ep = s.endpoint();
+        switch (outcome) {
+            case OK -> {
+                service.health().connectionSucceeded(s);
+                service.engine().transportSucceeded(ep);
+            }
+            case CONNECT_FAILED -> {
+                service.health().connectionFailed(s, reason);
+                service.engine().transportFailed(ep);
+                lastError = reason;
+                candidates.remove(s);
+                LOG.warn("endpoint {} failed before responding: {}", ep.name(), reason);
+                if (!ex.isOpen()) {
+                    return;
+                }
+                if (attempts < maxAttempts && !candidates.isEmpty()) {
+                    service.stats().recordRetry();
+                    next();
+                } else if (!candidates.isEmpty()) {
+                    fail(ApiError.of(502, "Proxy error: max attempts (" + maxAttempts + ") reached: " + reason,
+                            "proxy_error"));
+                } else {
+                    fail(ApiError.of(502, "Proxy error: all endpoints failed with connection errors: " + reason,
+                            "proxy_error"));
+                }
+            }
+            case HEAD_TIMEOUT, BODY_TIMEOUT -> {
+                service.engine().transportFailed(ep);
+                LOG.warn("endpoint {} timed out: {}", ep.name(), reason);
+                endAfterFailure(ApiError.of(504, "Proxy error: " + reason, "backend_timeout"));
+            }
+            case BROKEN_MID_RESPONSE, BAD_RESPONSE -> {
+                service.engine().transportFailed(ep);
+                LOG.warn("endpoint {} broke the response: {}", ep.name(), reason);
+                endAfterFailure(ApiError.of(502, "Proxy error: " + reason, "proxy_error"));
+            }
+            case CLIENT_GONE -> service.stats().recordCancelled();
+        }
+    }
+
+    /** A failure after the attempt began: an error if nothing was sent yet, else cut the stream. */
+    private void endAfterFailure(ApiError error) {
+        if (!ex.isOpen()) {
+            return;
+        }
+        if (ex.headSent()) {
+            service.stats().recordFailure();
+            ex.abort();
+        } else {
+            fail(error);
+        }
+    }
+
+    private void fail(ApiError error) {
+        service.stats().recordFailure();
+        if (model != null) {
+            ex.responseHeaders().set(H_MODEL, model);
+        }
+        if (ex.isOpen() && !ex.headSent()) {
+            ex.error(error);
+        }
+    }
+
+    // ------------------------------------------------------------------ what attempts need
+
+    Exchange exchange() {
+        return ex;
+    }
+
+    ProxyService service() {
+        return service;
+    }
+
+    Boolean requestStream() {
+        return inspected.stream();
+    }
+
+    /** The request to send to this endpoint: same method, headers per {@link HeaderRules}, the body replayed. */
+    FullHttpRequest backendRequest(Endpoint ep) {
+        ByteBuf body = bodyFor(ep);
+        HttpHeaders headers = new DefaultHttpHeaders(false);
+        HeaderRules.requestHeaders(ex.requestHeaders(), headers, ep, ex.remoteAddress().getAddress().getHostAddress(),
+                ex.requestHeaders().get("Host"), model, body.readableBytes());
+        return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, ex.method(),
+                PathRules.targetUri(ep, rest, ex.query()), body, headers, new DefaultHttpHeaders(false));
+    }
+
+    /** The body for an attempt (its own reader index); with an alias, the model field rewritten. */
+    private ByteBuf bodyFor(Endpoint ep) {
+        Map<String, String> rewrite = decision == null ? null : decision.rewrite();
+        String rewritten = rewrite == null ? null : rewrite.get(ep.name());
+        if (rewritten == null || inspected.modelStart() < 0 || rewritten.equals(inspected.model())) {
+            return ex.body().retainedDuplicate();
+        }
+        ByteBuf src = ex.body();
+        byte[] value = dev.olla.server.Json.bytes(rewritten);
+        int start = inspected.modelStart();
+        int end = inspected.modelEnd();
+        return Unpooled.wrappedBuffer(
+                src.retainedSlice(src.readerIndex(), start),
+                Unpooled.wrappedBuffer(value),
+                src.retainedSlice(src.readerIndex() + end, src.readableBytes() - end));
+    }
+
+    /** The response head for the client: the backend's status and safe headers, plus ours. */
+    HttpResponse clientHead(HttpResponse backend, Endpoint ep, boolean keepLength, long headNanos) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status(), false);
+        HttpHeaders h = head.headers();
+        HeaderRules.responseHeaders(backend.headers(), h, ep, keepLength);
+        h.set(H_ENDPOINT, ep.name());
+        h.set(H_BACKEND_TYPE, ep.type());
+        if (model != null) {
+            h.set(H_MODEL, model);
+        }
+        h.set(H_RESPONSE_TIME, ((headNanos - startNanos) / 1_000_000) + "ms");
+        h.set(H_SERVED_BY, "Olla/" + dev.olla.BuildInfo.current().version());
+        return head;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.olla.proxy;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Proxy-wide counters: requests, failures, retries, client cancellations. */
+public final class ProxyStats {
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder cancelled = new LongAdder();
+    private final LongAdder staleReconnects = new LongAdder();
+
+    void recordRequest() {
+        requests.increment();
+    }
+
+    void recordFailure() {
+        failures.increment();
+    }
+
+    void recordRetry() {
+        retries.increment();
+    }
+
+    void recordCancelled() {
+        cancelled.increment();
+    }
+
+    void recordStaleReconnect() {
+        staleReconnects.increment();
+    }
+
+    public long requests() {
+        return requests.sum();
+    }
+
+    public long failures() {
+        return failures.sum();
+    }
+
+    public long retries() {
+        return retries.sum();
+    }
+
+    public long cancelled() {
+        return cancelled.sum();
+    }
+
+    public long staleReconnects() {
+        return staleReconnects.sum();
+    }
+}

@@ -1,0 +1,304 @@
+package dev.olla.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One request and its response on a client connection. The request body is complete and owned by
+ * the exchange (released when the exchange ends). All methods must be called on {@link #eventLoop()}.
+ *
+ * <p>A handler answers with exactly one of: {@link #respond}/{@link #json}/{@link #error} (a whole
+ * response), or {@link #sendHead} + {@link #sendContent}* + {@link #sendLast} (a streamed one), or
+ * {@link #abort} (drop the connection, e.g. when a backend died mid-stream).
+ */
+public final class Exchange {
+    public static final String REQUEST_ID_HEADER = "X-Olla-Request-ID";
+
+    private final HttpServerHandler owner;
+    private final Channel channel;
+    private final HttpRequest request;
+    private final String path;
+    private final String query;
+    private final ByteBuf body;
+    private final String requestId;
+    private final long startNanos;
+    private final boolean keepAlive;
+    private final HttpHeaders responseHeaders = new DefaultHttpHeaders(false);
+
+    private boolean headSent;
+    private boolean ended;
+    private int status;
+    private long bytesOut;
+    private String endpointName;
+    private Runnable closeListener;
+    private Runnable writabilityListener;
+
+    Exchange(HttpServerHandler owner, Channel channel, HttpRequest request, ByteBuf body, String requestId) {
+        this.owner = owner;
+        this.channel = channel;
+        this.request = request;
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        this.path = q < 0 ? uri : uri.substring(0, q);
+        this.query = q < 0 ? null : uri.substring(q + 1);
+        this.body = body;
+        this.requestId = requestId;
+        this.startNanos = System.nanoTime();
+        this.keepAlive = HttpUtil.isKeepAlive(request);
+    }
+
+    // ------------------------------------------------------------------ request side
+
+    public HttpMethod method() {
+        return request.method();
+    }
+
+    public HttpRequest request() {
+        return request;
+    }
+
+    public HttpHeaders requestHeaders() {
+        return request.headers();
+    }
+
+    /** The decoded-free raw path (no query string). */
+    public String path() {
+        return path;
+    }
+
+    /** Raw query string without '?', or null. */
+    public String query() {
+        return query;
+    }
+
+    /** The complete request body (read-only view; do not release). */
+    public ByteBuf body() {
+        return body;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    public InetSocketAddress remoteAddress() {
+        return (InetSocketAddress) channel.remoteAddress();
+    }
+
+    /** The Host header, or the local address. */
+    public String host() {
+        String h = request.headers().get(HttpHeaderNames.HOST);
+        return h != null ? h : channel.localAddress().toString();
+    }
+
+    // ------------------------------------------------------------------ response side
+
+    /** Headers added to whatever response this exchange sends (e.g. routing headers). */
+    public HttpHeaders responseHeaders() {
+        return responseHeaders;
+    }
+
+    /** Records which endpoint served this request (for the request log). */
+    public void endpointName(String name) {
+        this.endpointName = name;
+    }
+
+    public String endpointName() {
+        return endpointName;
+    }
+
+    public boolean headSent() {
+        return headSent;
+    }
+
+    public boolean ended() {
+        return ended;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public long bytesOut() {
+        return bytesOut;
+    }
+
+    public boolean isOpen() {
+        return channel.isActive() && !ended;
+    }
+
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    /** Called (on the event loop) when the client connection closes before this exchange ended. */
+    public void onClientClose(Runnable listener) {
+        this.closeListener = listener;
+    }
+
+    /** Called (on the event loop) when the client connection's writability changes. */
+    public void onWritabilityChanged(Runnable listener) {
+        this.writabilityListener = listener;
+    }
+
+    public void json(HttpResponseStatus status, Object value) {
+        respond(status, "application/json", value instanceof byte[] b ? b : Json.bytes(value));
+    }
+
+    public void error(ApiError error) {
+        respond(error.status(), "application/json", error.body());
+    }
+
+    public void text(HttpResponseStatus status, String text) {
+        respond(status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public void respond(HttpResponseStatus status, CharSequence contentType, byte[] content) {
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                method() == HttpMethod.HEAD ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(content));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.length);
+        respond(res);
+    }
+
+    /** Sends a complete response and ends the exchange. */
+    public void respond(FullHttpResponse response) {
+        if (headSent) {
+            response.release();
+            throw new IllegalStateException("response already started");
+        }
+        prepareHead(response);
+        if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            HttpUtil.setContentLength(response, response.content().readableBytes());
+        }
+        headSent = true;
+        bytesOut += response.content().readableBytes();
+        ChannelFuture f = channel.writeAndFlush(response);
+        end(f);
+    }
+
+    /**
+     * Starts a streamed response. Without a Content-Length the body is sent chunked. Returns the
+     * write future.
+     */
+    public ChannelFuture sendHead(HttpResponse head) {
+        if (headSent) {
+            throw new IllegalStateException("response already started");
+        }
+        prepareHead(head);
+        if (!head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+                && !head.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            HttpUtil.setTransferEncodingChunked(head, true);
+        }
+        headSent = true;
+        return channel.write(head);
+    }
+
+    /** Writes a body chunk (ownership passes to the channel); flushes when asked. */
+    public ChannelFuture sendContent(HttpContent content, boolean flush) {
+        bytesOut += content.content().readableBytes();
+        return flush ? channel.writeAndFlush(content) : channel.write(content);
+    }
+
+    /** Writes the last chunk, flushes and ends the exchange. */
+    public void sendLast(LastHttpContent last) {
+        bytesOut += last.content().readableBytes();
+        end(channel.writeAndFlush(last));
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    /**
+     * Ends the exchange by closing the connection without a proper end of body: the client sees a
+     * truncated response (an error), never a clean end that hides a failure, and never a hang.
+     */
+    public void abort() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        channel.flush();
+        channel.close();
+        owner.exchangeEnded(this, false);
+    }
+
+    private void prepareHead(HttpResponse head) {
+        status = head.status().code();
+        HttpHeaders h = head.headers();
+        h.set(REQUEST_ID_HEADER, requestId);
+        if (!responseHeaders.isEmpty()) {
+            h.add(responseHeaders);
+        }
+        boolean persistent = keepAlive && owner.keepAliveAllowed();
+        if (!persistent) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (request.protocolVersion() == HttpVersion.HTTP_1_0) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+    }
+
+    private void end(ChannelFuture lastWrite) {
+        ended = true;
+        boolean persistent = keepAlive && owner.keepAliveAllowed();
+        if (!persistent) {
+            lastWrite.addListener(ChannelFutureListener.CLOSE);
+        }
+        owner.exchangeEnded(this, persistent);
+    }
+
+    // ------------------------------------------------------------------ called by the server handler
+
+    void clientClosed() {
+        Runnable l = closeListener;
+        if (l != null && !ended) {
+            closeListener = null;
+            l.run();
+        }
+    }
+
+    void writabilityChanged() {
+        Runnable l = writabilityListener;
+        if (l != null) {
+            l.run();
+        }
+    }
+
+    void releaseBody() {
+        if (body.refCnt() > 0) {
+            body.release();
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package dev.olla.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per-connection request assembly and dispatch: enforces the header and body limits, collects the
+ * body, hands a complete {@link Exchange} to the routed {@link Handler}, and keeps HTTP/1.1
+ * keep-alive and pipelining in order (one exchange at a time; later requests wait, reads paused).
+ */
+final class HttpServerHandler extends ChannelDuplexHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServerHandler.class);
+    private static final int MAX_BODY_COMPONENTS = 256;
+
+    private final OllaServer server;
+    private final ServerSettings settings;
+    private final ConnectionTimeouts timeouts;
+    private ChannelHandlerContext ctx;
+
+    private HttpRequest assembling;
+    private CompositeByteBuf body;
+    private boolean discarding;
+    private Exchange current;
+    private ArrayDeque<Object> queued;
+
+    HttpServerHandler(OllaServer server, ServerSettings settings, ConnectionTimeouts timeouts) {
+        this.server = server;
+        this.settings = settings;
+        this.timeouts = timeouts;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        server.connectionOpened(this);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (current != null || (queued != null && !queued.isEmpty())) {
+            // HTTP/1.1 pipelining: hold later requests until the current response has ended.
+            if (queued == null) {
+                queued = new ArrayDeque<>(4);
+            }
+            queued.add(msg);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        handle(msg);
+    }
+
+    private void handle(Object msg) {
+        if (msg instanceof HttpRequest req) {
+            onRequest(req);
+        }
+        if (msg instanceof HttpContent content) {
+            onContent(content);
+        }
+    }
+
+    private void onRequest(HttpRequest req) {
+        DecoderResult result = req.decoderResult();
+        if (result.isFailure()) {
+            discarding = true;
+            Throwable cause = result.cause();
+            if (cause instanceof TooLongHttpHeaderException) {
+                server.stats().sizeViolation();
+                reject(req, ApiError.headersTooLarge());
+            } else if (cause instanceof TooLongHttpLineException) {
+                server.stats().sizeViolation();
+                reject(req, ApiError.of(414, "Request URI too long", "uri_too_long"));
+            } else if (cause instanceof TooLongFrameException) {
+                reject(req, ApiError.headersTooLarge());
+            } else {
+                reject(req, ApiError.badRequest("Malformed HTTP request: " + cause.getMessage()));
+            }
+            return;
+        }
+        discarding = false;
+        long declared = HttpUtil.getContentLength(req, -1L);
+        if (settings.maxBodySize() > 0 && declared > settings.maxBodySize()) {
+            discarding = true;
+            server.stats().sizeViolation();
+            reject(req, ApiError.bodyTooLarge());
+            return;
+        }
+        if (HttpUtil.is100ContinueExpected(req)) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+        timeouts.headReceived();
+        assembling = req;
+        body = null;
+    }
+
+    private void onContent(HttpContent content) {
+        if (discarding || assembling == null) {
+            content.release();
+            return;
+        }
+        ByteBuf data = content.content();
+        if (data.isReadable()) {
+            if (body == null) {
+                body = ctx.alloc().compositeBuffer(MAX_BODY_COMPONENTS);
+            }
+            if (settings.maxBodySize() > 0 && (long) body.readableBytes() + data.readableBytes() > settings.maxBodySize()) {
+                content.release();
+                HttpRequest req = assembling;
+                clearAssembly();
+                discarding = true;
+                server.stats().sizeViolation();
+                reject(req, ApiError.bodyTooLarge());
+                return;
+            }
+            body.addComponent(true, data.retain());
+        }
+        boolean last = content instanceof LastHttpContent;
+        content.release();
+        if (last) {
+            dispatch();
+        }
+    }
+
+    private void dispatch() {
+        HttpRequest req = assembling;
+        ByteBuf payload = body != null ? body : Unpooled.EMPTY_BUFFER;
+        assembling = null;
+        body = null;
+        timeouts.requestComplete();
+        Exchange ex = new Exchange(this, ctx.channel(), req, payload,
+                RequestIds.fromClientOrNew(req.headers().get("X-Request-ID")));
+        current = ex;
+        server.exchangeStarted();
+        Router.Match match = server.router().resolve(req.method(), ex.path());
+        try {
+            if (match.found()) {
+                match.handler().handle(ex);
+            } else if (match.status() == 405) {
+                ex.error(ApiError.methodNotAllowed());
+            } else {
+                ex.error(ApiError.notFound("Not found: " + ex.path()));
+            }
+        } catch (Throwable t) {
+            LOG.error("handler failed for {} {}: {}", req.method(), ex.path(), t.toString(), t);
+            if (!ex.ended()) {
+                if (!ex.headSent()) {
+                    ex.error(ApiError.internal("Internal server error"));
+                } else {
+                    ex.abort();
+                }
+            }
+        }
+    }
+
+    /** Answers an error before any handler ran, then closes (the rest of the request is not read). */
+    private void reject(HttpRequest req, ApiError error) {
+        timeouts.requestComplete();
+        byte[] bytes = error.body();
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, error.status(),
+                Unpooled.wrappedBuffer(bytes));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        res.headers().set(HttpHeaderNames.CONNECTION, "close");
+        res.headers().set(Exchange.REQUEST_ID_HEADER, RequestIds.fromClientOrNew(null));
+        if (settings.requestLogging()) {
+            LOG.info("{} {} rejected: {} {}", req.method(), req.uri().length() > 200 ? req.uri().substring(0, 200) : req.uri(),
+                    error.status().code(), error.message());
+        }
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ------------------------------------------------------------------ exchange lifecycle
+
+    boolean keepAliveAllowed() {
+        return !server.draining();
+    }
+
+    void exchangeEnded(Exchange ex, boolean persistent) {
+        if (current != ex) {
+            return;
+        }
+        current = null;
+        ex.releaseBody();
+        server.exchangeFinished();
+        if (settings.requestLogging()) {
+            RequestLog.log(ex);
+        }
+        if (!persistent) {
+            discarding = true;
+            releaseQueued();
+            return;
+        }
+        timeouts.idle();
+        while (current == null && queued != null && !queued.isEmpty()) {
+            handle(queued.poll());
+        }
+        if (current == null && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** Graceful shutdown: close now if idle; otherwise the exchange in flight closes it when it ends. */
+    void closeIfIdle() {
+        ctx.executor().execute(() -> {
+            if (current == null && assembling == null) {
+                ctx.close();
+            }
+        });
+    }
+
+    void forceClose() {
+        ctx.close();
+    }
+
+    // ------------------------------------------------------------------ channel events
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (current != null) {
+            current.writabilityChanged();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        clearAssembly();
+        releaseQueued();
+        Exchange ex = current;
+        if (ex != null) {
+            ex.clientClosed();
+            if (current == ex) {
+                // The handler did not end it in its close listener: end it here so counts stay exact.
+                ex.abort();
+            }
+        }
+        server.connectionClosed(this);
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            LOG.debug("client connection error: {}", cause.toString());
+        } else {
+            LOG.warn("client connection error: {}", cause.toString(), cause);
+        }
+        ctx.close();
+    }
+
+    private void clearAssembly() {
+        assembling = null;
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+    }
+
+    private void releaseQueued() {
+        if (queued != null) {
+            Object m;
+            while ((m = queued.poll()) != null) {
+                io.netty.util.ReferenceCountUtil.release(m);
+            }
+        }
+    }
+}

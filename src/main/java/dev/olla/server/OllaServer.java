@@ -1,0 +1,143 @@
+package dev.olla.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/1.1 listener. Owns no event loops: the caller passes the worker group it shares with
+ * the proxy's backend connections. {@link #stop} closes the listener, lets in-flight exchanges
+ * (streams included) finish within the shutdown timeout, then closes what is left.
+ */
+public final class OllaServer {
+    private static final Logger LOG = LoggerFactory.getLogger(OllaServer.class);
+    /** Client-side write buffer marks: above the high mark a streamed response pauses its backend. */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
+
+    private final String host;
+    private final int port;
+    private final ServerSettings settings;
+    private final Router router;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ServerStats stats = new ServerStats();
+    private final Set<HttpServerHandler> connections = ConcurrentHashMap.newKeySet();
+    private volatile boolean draining;
+    private Channel listener;
+
+    public OllaServer(String host, int port, ServerSettings settings, Router router, EventLoopGroup boss,
+            EventLoopGroup workers) {
+        this.host = host;
+        this.port = port;
+        this.settings = settings;
+        this.router = router;
+        this.boss = boss;
+        this.workers = workers;
+    }
+
+    /** Binds the port; returns the bound address (useful with port 0). */
+    public InetSocketAddress start() throws InterruptedException {
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength(Math.max(4096, Math.min(settings.maxHeaderSize(), 64 * 1024)))
+                .setMaxHeaderSize(settings.maxHeaderSize())
+                .setMaxChunkSize(64 * 1024);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(Transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ConnectionTimeouts timeouts = new ConnectionTimeouts(settings);
+                        ch.pipeline()
+                                .addLast("timeouts", timeouts)
+                                .addLast("codec", new HttpServerCodec(decoder))
+                                .addLast("olla", new HttpServerHandler(OllaServer.this, settings, timeouts));
+                    }
+                });
+        String bindHost = host == null || host.isBlank() ? "0.0.0.0" : host;
+        listener = b.bind(bindHost, port).sync().channel();
+        InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
+        LOG.info("Olla listening on http://{}:{} ({})", bindHost, bound.getPort(), Transport.name());
+        return bound;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public ServerStats stats() {
+        return stats;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Stops accepting, waits up to {@code grace} for in-flight requests and streams to end, then
+     * closes every remaining connection.
+     */
+    public void stop(Duration grace) {
+        draining = true;
+        if (listener != null) {
+            listener.close().awaitUninterruptibly();
+        }
+        connections.forEach(HttpServerHandler::closeIfIdle);
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (stats.activeRequests() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (stats.activeRequests() > 0) {
+            LOG.warn("shutdown timeout reached with {} request(s) in flight; closing them", stats.activeRequests());
+        }
+        connections.forEach(HttpServerHandler::forceClose);
+    }
+
+    void connectionOpened(HttpServerHandler h) {
+        connections.add(h);
+        stats.connectionOpened();
+        if (draining) {
+            h.closeIfIdle();
+        }
+    }
+
+    void connectionClosed(HttpServerHandler h) {
+        if (connections.remove(h)) {
+            stats.connectionClosed();
+        }
+    }
+
+    void exchangeStarted() {
+        stats.requestStarted();
+    }
+
+    void exchangeFinished() {
+        stats.requestFinished();
+    }
+}

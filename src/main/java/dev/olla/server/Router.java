@@ -1,0 +1,90 @@
+package dev.olla.server;
+
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Path -> handler table. Exact paths win over prefixes; among prefixes the longest wins. A path that
+ * exists with other methods answers 405, an unknown path 404. Built once at start-up, then read-only.
+ */
+public final class Router {
+    /** A matched route, or the reason none matched. */
+    public record Match(Handler handler, boolean proxyRoute, int status) {
+        public boolean found() {
+            return handler != null;
+        }
+    }
+
+    private record Route(Set<HttpMethod> methods, Handler handler, boolean proxyRoute) {
+        boolean allows(HttpMethod m) {
+            return methods.isEmpty() || methods.contains(m);
+        }
+    }
+
+    private record PrefixRoute(String prefix, Route route) {}
+
+    private final Map<String, List<Route>> exact = new HashMap<>();
+    private final List<PrefixRoute> prefixes = new ArrayList<>();
+    private static final Match NOT_FOUND = new Match(null, false, 404);
+    private static final Match NOT_ALLOWED = new Match(null, false, 405);
+
+    /** GET (and HEAD) on an exact path. */
+    public Router get(String path, Handler handler) {
+        return exact(path, Set.of(HttpMethod.GET, HttpMethod.HEAD), handler);
+    }
+
+    public Router post(String path, Handler handler) {
+        return exact(path, Set.of(HttpMethod.POST), handler);
+    }
+
+    /** Any method on an exact path. */
+    public Router any(String path, Handler handler) {
+        return exact(path, Set.of(), handler);
+    }
+
+    public Router exact(String path, Set<HttpMethod> methods, Handler handler) {
+        exact.computeIfAbsent(path, k -> new ArrayList<>()).add(new Route(methods, handler, false));
+        return this;
+    }
+
+    /**
+     * Every path under {@code prefix} (which should end in '/'), any method. Proxy routes get the
+     * rate limits and the proxy's request-size rules.
+     */
+    public Router prefix(String prefix, Handler handler, boolean proxyRoute) {
+        prefixes.add(new PrefixRoute(prefix, new Route(Set.of(), handler, proxyRoute)));
+        prefixes.sort(Comparator.comparingInt((PrefixRoute p) -> p.prefix.length()).reversed());
+        return this;
+    }
+
+    /** Exact paths registered with methods only; used to list routes at start-up. */
+    public List<String> paths() {
+        List<String> all = new ArrayList<>(exact.keySet());
+        prefixes.forEach(p -> all.add(p.prefix + "*"));
+        all.sort(String::compareTo);
+        return all;
+    }
+
+    public Match resolve(HttpMethod method, String path) {
+        List<Route> routes = exact.get(path);
+        if (routes != null) {
+            for (Route r : routes) {
+                if (r.allows(method)) {
+                    return new Match(r.handler, r.proxyRoute, 200);
+                }
+            }
+            return NOT_ALLOWED;
+        }
+        for (PrefixRoute p : prefixes) {
+            if (path.startsWith(p.prefix)) {
+                return p.route.allows(method) ? new Match(p.route.handler, p.route.proxyRoute, 200) : NOT_ALLOWED;
+            }
+        }
+        return NOT_FOUND;
+    }
+}

@@ -1,0 +1,146 @@
+package dev.olla.sim;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Starts simulated backends from the command line and runs until killed, e.g.
+ * <pre>
+ * java -cp target/olla.jar dev.olla.sim.SimCli --flavor openai --port 11500 --tokens 8 --delay-ms 0 --models m1,m2
+ * </pre>
+ * Prints one line per backend: {@code <flavour> <base URL>}.
+ */
+public final class SimCli {
+    private SimCli() {
+    }
+
+    private static final String USAGE = """
+            usage: SimCli [options]
+              --flavor F             ollama | openai | vllm | lmstudio | llamacpp   (default openai)
+              --host H               bind address (default 127.0.0.1)
+              --port P               port, 0 = ephemeral (default: the flavour's usual port)
+              --count N              start N backends on ports P, P+1, ... (default 1)
+              --tokens N             tokens per answer (default 8)
+              --delay-ms MS          delay between tokens (default 0)
+              --first-byte-delay-ms MS   delay before response headers (default 0)
+              --models a,b,c         model names (default: the flavour's defaults)
+              --threads N            event-loop threads per backend (default 1)
+              --keep-alive-timeout-ms MS   idle keep-alive timeout, 0 = never (default: per flavour)
+            """;
+
+    /** Entry point; see the class documentation. */
+    public static void main(String[] args) throws InterruptedException {
+        List<SimulatedBackend> sims;
+        try {
+            sims = start(args, System.out);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        if (sims.isEmpty()) {
+            return;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            sims.forEach(SimulatedBackend::close);
+            stop.countDown();
+        }, "sim-shutdown"));
+        stop.await();
+    }
+
+    /** Parses {@code args}, starts the backends and prints their URLs; empty if only help was asked for. */
+    static List<SimulatedBackend> start(String[] args, PrintStream out) {
+        SimFlavor flavor = SimFlavor.OPENAI;
+        String host = "127.0.0.1";
+        Integer port = null;
+        int count = 1;
+        int tokens = 8;
+        long delayMs = 0;
+        long firstByteMs = 0;
+        List<SimModel> models = null;
+        int threads = 1;
+        Long keepAliveMs = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                v = a.substring(eq + 1);
+                a = a.substring(0, eq);
+            }
+            switch (a) {
+                case "-h", "--help" -> {
+                    out.print(USAGE);
+                    return List.of();
+                }
+                default -> {
+                    if (v == null) {
+                        if (i + 1 >= args.length) {
+                            throw new IllegalArgumentException("missing value for " + a);
+                        }
+                        v = args[++i];
+                    }
+                    switch (a) {
+                        case "--flavor", "--flavour", "--type" -> flavor = SimFlavor.parse(v);
+                        case "--host" -> host = v;
+                        case "--port" -> port = intArg(a, v);
+                        case "--count" -> count = intArg(a, v);
+                        case "--tokens" -> tokens = intArg(a, v);
+                        case "--delay-ms" -> delayMs = intArg(a, v);
+                        case "--first-byte-delay-ms" -> firstByteMs = intArg(a, v);
+                        case "--models" -> models = Arrays.stream(v.split(",")).map(String::trim)
+                                .filter(s -> !s.isEmpty()).map(SimModel::of).toList();
+                        case "--threads" -> threads = intArg(a, v);
+                        case "--keep-alive-timeout-ms" -> keepAliveMs = (long) intArg(a, v);
+                        default -> throw new IllegalArgumentException("unknown option " + a);
+                    }
+                }
+            }
+        }
+        int basePort = port != null ? port : flavor.defaultPort();
+        List<SimulatedBackend> sims = new ArrayList<>();
+        try {
+            for (int k = 0; k < count; k++) {
+                SimulatedBackend.Builder b = SimulatedBackend.builder(flavor)
+                        .host(host)
+                        .port(basePort == 0 ? 0 : basePort + k)
+                        .tokens(tokens)
+                        .interTokenDelay(Duration.ofMillis(delayMs))
+                        .ioThreads(threads);
+                if (models != null) {
+                    b.models(models);
+                }
+                if (keepAliveMs != null) {
+                    b.keepAliveTimeout(Duration.ofMillis(keepAliveMs));
+                }
+                SimulatedBackend sim = b.build().start();
+                sim.faults().firstByteDelay(Duration.ofMillis(firstByteMs));
+                sims.add(sim);
+                out.println(flavor.id() + " " + sim.baseUrl());
+            }
+        } catch (RuntimeException e) {
+            sims.forEach(SimulatedBackend::close);
+            throw e;
+        }
+        out.flush();
+        return sims;
+    }
+
+    private static int intArg(String name, String v) {
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 0) {
+                throw new IllegalArgumentException(name + " must be >= 0");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ": not a number: " + v);
+        }
+    }
+}

@@ -1,0 +1,301 @@
+package dev.olla.sim;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.BooleanSupplier;
+
+/** Helpers shared by the simulator tests: an HTTP client, a raw socket client, JSON, leak checking. */
+final class SimTestSupport {
+    private SimTestSupport() {
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+
+    static HttpResponse<String> get(SimulatedBackend sim, String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(sim.uri(path)).timeout(Duration.ofSeconds(5)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> post(SimulatedBackend sim, String path, String body) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(sim.uri(path)).timeout(Duration.ofSeconds(5))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(String s) throws IOException {
+        return JSON.readTree(s);
+    }
+
+    static void await(BooleanSupplier cond, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("condition not met within " + timeout);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** The llama.cpp fixture directory, or null when shared/ is not beside the work tree. */
+    static Path fixtures() {
+        for (String p : new String[] {"../shared/fixtures/llamacpp", "/work/shared/fixtures/llamacpp"}) {
+            Path d = Path.of(p);
+            if (Files.isDirectory(d)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /** The response part of a curl-captured fixture: status/header lines and the body. */
+    record Capture(List<String> headLines, String body) {
+        static Capture read(Path file) throws IOException {
+            String s = Files.readString(file, StandardCharsets.UTF_8);
+            String resp = s.substring(s.indexOf("<<< RESPONSE") + "<<< RESPONSE".length());
+            resp = resp.substring(resp.indexOf('\n') + 1);
+            int end = resp.indexOf("\r\n\r\n");
+            List<String> lines = List.of(resp.substring(0, end).split("\r\n"));
+            return new Capture(lines, resp.substring(end + 4));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ raw HTTP
+
+    /** A response read off a raw socket, with each HTTP chunk and its arrival time. */
+    record RawResponse(String statusLine, List<String[]> headers, byte[] body, List<Chunk> chunks, long headersNanos) {
+        int status() {
+            return Integer.parseInt(statusLine.split(" ")[1]);
+        }
+
+        String header(String name) {
+            for (String[] h : headers) {
+                if (h[0].equalsIgnoreCase(name)) {
+                    return h[1];
+                }
+            }
+            return null;
+        }
+
+        String bodyText() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+
+        List<String> headLines() {
+            List<String> l = new ArrayList<>();
+            l.add(statusLine);
+            for (String[] h : headers) {
+                l.add(h[0] + ": " + h[1]);
+            }
+            return l;
+        }
+    }
+
+    record Chunk(long nanos, String data) {
+    }
+
+    /** A plain-socket HTTP/1.1 client; reads Content-Length and chunked bodies, keeps chunk boundaries. */
+    static final class RawHttp implements Closeable {
+        final Socket socket;
+        private final InputStream in;
+        private final OutputStream out;
+
+        RawHttp(int port) throws IOException {
+            socket = new Socket();
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            socket.setSoTimeout(5000);
+            socket.setTcpNoDelay(true);
+            in = socket.getInputStream();
+            out = socket.getOutputStream();
+        }
+
+        void send(String method, String path, String body, String... extraHeaders) throws IOException {
+            out.write(request(method, path, body, extraHeaders));
+            out.flush();
+        }
+
+        static byte[] request(String method, String path, String body, String... extraHeaders) {
+            byte[] b = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+            StringBuilder sb = new StringBuilder();
+            sb.append(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+            for (String h : extraHeaders) {
+                sb.append(h).append("\r\n");
+            }
+            if (body != null) {
+                sb.append("Content-Type: application/json\r\nContent-Length: ").append(b.length).append("\r\n");
+            }
+            sb.append("\r\n");
+            byte[] head = sb.toString().getBytes(StandardCharsets.US_ASCII);
+            byte[] all = new byte[head.length + b.length];
+            System.arraycopy(head, 0, all, 0, head.length);
+            System.arraycopy(b, 0, all, head.length, b.length);
+            return all;
+        }
+
+        void write(byte[] bytes) throws IOException {
+            out.write(bytes);
+            out.flush();
+        }
+
+        RawResponse exchange(String method, String path, String body, String... extraHeaders) throws IOException {
+            send(method, path, body, extraHeaders);
+            return read();
+        }
+
+        /** Reads one response; throws EOFException-like IOException if the stream is cut. */
+        RawResponse read() throws IOException {
+            String status = line();
+            if (status == null) {
+                throw new IOException("connection closed before a response");
+            }
+            List<String[]> headers = new ArrayList<>();
+            String l;
+            while (!(l = line()).isEmpty()) {
+                int c = l.indexOf(':');
+                headers.add(new String[] {l.substring(0, c), l.substring(c + 1).trim()});
+            }
+            long headersAt = System.nanoTime();
+            String te = null;
+            String cl = null;
+            for (String[] h : headers) {
+                if (h[0].equalsIgnoreCase("Transfer-Encoding")) {
+                    te = h[1];
+                } else if (h[0].equalsIgnoreCase("Content-Length")) {
+                    cl = h[1];
+                }
+            }
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            List<Chunk> chunks = new ArrayList<>();
+            if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
+                while (true) {
+                    String size = line();
+                    if (size == null) {
+                        throw new IOException("truncated chunked body after " + chunks.size() + " chunks");
+                    }
+                    int n = Integer.parseInt(size.trim(), 16);
+                    if (n == 0) {
+                        line();
+                        break;
+                    }
+                    byte[] data = in.readNBytes(n);
+                    if (data.length < n) {
+                        throw new IOException("truncated chunk");
+                    }
+                    chunks.add(new Chunk(System.nanoTime(), new String(data, StandardCharsets.UTF_8)));
+                    body.write(data);
+                    line();
+                }
+            } else if (cl != null) {
+                byte[] data = in.readNBytes(Integer.parseInt(cl));
+                body.write(data);
+            }
+            return new RawResponse(status, headers, body.toByteArray(), chunks, headersAt);
+        }
+
+        /** Whether the server closes the connection within the timeout (reads EOF). */
+        boolean closedByServer(Duration timeout) throws IOException {
+            socket.setSoTimeout((int) timeout.toMillis());
+            try {
+                return in.read() == -1;
+            } catch (SocketTimeoutException e) {
+                return false;
+            } catch (IOException e) {
+                return true;
+            } finally {
+                socket.setSoTimeout(5000);
+            }
+        }
+
+        private String line() throws IOException {
+            StringBuilder sb = new StringBuilder();
+            int c;
+            while ((c = in.read()) != -1) {
+                if (c == '\n') {
+                    int len = sb.length();
+                    return len > 0 && sb.charAt(len - 1) == '\r' ? sb.substring(0, len - 1) : sb.toString();
+                }
+                sb.append((char) c);
+            }
+            return sb.isEmpty() ? null : sb.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ leaks
+
+    /** Captures Netty's leak reports while a test class runs. */
+    static final class LeakWatch {
+        private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        private final Logger logger;
+
+        LeakWatch() {
+            org.slf4j.Logger l = LoggerFactory.getLogger("io.netty.util.ResourceLeakDetector");
+            logger = l instanceof Logger lb ? lb : null;
+            if (logger != null) {
+                appender.start();
+                logger.addAppender(appender);
+            }
+        }
+
+        /** Forces a GC, nudges the leak detector and fails if any buffer leaked. */
+        void assertNoLeaks() throws InterruptedException {
+            if (logger == null) {
+                return;
+            }
+            try {
+                for (int i = 0; i < 3; i++) {
+                    System.gc();
+                    Thread.sleep(20);
+                    for (int k = 0; k < 100; k++) {
+                        ByteBuf b = PooledByteBufAllocator.DEFAULT.buffer(16);
+                        b.release();
+                    }
+                }
+                List<String> leaks = appender.list.stream().map(ILoggingEvent::getFormattedMessage)
+                        .filter(m -> m.contains("LEAK")).toList();
+                if (!leaks.isEmpty()) {
+                    throw new AssertionError("ByteBuf leaks reported:\n" + String.join("\n", leaks));
+                }
+            } finally {
+                logger.detachAppender(appender);
+            }
+        }
+    }
+
+    static URI uri(SimulatedBackend sim, String path) {
+        return sim.uri(path);
+    }
+}
