@@ -104,16 +104,19 @@ final class DemoCommand implements Callable<Integer> {
                         type: ollama
                         priority: 100
                         check_interval: 2s
+                        check_timeout: 1s
                       - name: ollama-gpu1
                         url: %s
                         type: ollama
                         priority: 100
                         check_interval: 2s
+                        check_timeout: 1s
                       - name: vllm-box
                         url: %s
                         type: vllm
                         priority: 90
                         check_interval: 2s
+                        check_timeout: 1s
                   health_check:
                     initial_delay: 0s
                 logging:

@@ -42,7 +42,7 @@ public final class ConfigException extends Exception {
 
     private static String message(String source, List<String> problems) {
         StringBuilder sb = new StringBuilder("invalid configuration");
-        if (source != null) {
+        if (source != null && problems.stream().noneMatch(p -> p.contains(source))) {
             sb.append(" (").append(source).append(')');
         }
         if (problems.size() == 1) {

@@ -407,8 +407,10 @@ final class ConfigValidator {
                 problems.error(path, "alias name " + TreeBinder.quote(alias) + " has leading or trailing whitespace");
             }
             List<String> targets = a.getValue();
-            if (targets.isEmpty()) {
+            if (targets.isEmpty() && !problems.hasFailedUnder(path)) {
                 problems.error(path, "alias " + TreeBinder.quote(alias) + " has no models; list at least one model name");
+            }
+            if (targets.isEmpty()) {
                 continue;
             }
             Set<String> seen = new HashSet<>();

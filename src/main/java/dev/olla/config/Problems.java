@@ -47,12 +47,31 @@ final class Problems {
         return false;
     }
 
+    /** True when {@code path} or anything below it already has an error. */
+    boolean hasFailedUnder(String path) {
+        for (String failed : failedPaths) {
+            if (failed.equals(path) || failed.startsWith(path + ".") || failed.startsWith(path + "[")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     boolean hasErrors() {
         return !errors.isEmpty();
     }
 
+    /** " (set by OLLA_X)" when the value at {@code path}, or a parent of it, came from the environment. */
     private String originSuffix(String path) {
-        String var = origins.get(path);
-        return var == null ? "" : " (set by " + var + ")";
+        String p = path;
+        while (!p.isEmpty()) {
+            String var = origins.get(p);
+            if (var != null) {
+                return " (set by " + var + ")";
+            }
+            int cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+            p = cut < 0 ? "" : p.substring(0, cut);
+        }
+        return "";
     }
 }

@@ -253,7 +253,8 @@ final class TreeBinder {
             String entryPath = path + "[" + quote(field.getKey()) + "]";
             JsonNode value = field.getValue();
             Object bound;
-            if (absent(value)) {
+            boolean empty = absent(value) || value.isTextual() && value.asText().isEmpty() && rawClass(valueType) != String.class;
+            if (empty) {
                 bound = rawClass(valueType) == String.class ? "" : List.class.isAssignableFrom(rawClass(valueType))
                         ? List.of() : null;
             } else {

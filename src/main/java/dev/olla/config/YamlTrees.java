@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -71,9 +70,6 @@ final class YamlTrees {
                             + loc.getColumnNr() + ": YAML aliases (*" + p.getText()
                             + ") are not supported; repeat the value instead");
                 }
-                if (p.currentToken() == JsonToken.FIELD_NAME && p.currentName() != null && p.currentName().equals("<<")) {
-                    continue; // merge keys end up as an unknown key "<<" with a warning
-                }
             }
         } catch (JsonProcessingException e) {
             throw new ConfigException(source, describe(e, source));
@@ -93,8 +89,8 @@ final class YamlTrees {
                 path = dottedPath(p.getParsingContext());
             }
             String line = loc == null ? "" : "line " + loc.getLineNr() + ": ";
-            return source + ": " + line + "duplicate key \"" + key + "\""
-                    + (path != null && !path.equals(key) ? " (" + path + ")" : "") + " in the same mapping";
+            return source + ": " + line + "duplicate key \"" + key + "\" in the same mapping"
+                    + (path != null && !path.equals(key) ? " (" + path + ")" : "");
         }
         Throwable cause = e.getCause();
         if (cause instanceof MarkedYAMLException m) {

@@ -292,10 +292,7 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         }
         c.passiveFailures.incrementAndGet();
         String why = reason == null || reason.isBlank() ? "connection failed" : reason;
-        if (c.breaker.onFailure()) {
-            LOG.warn("endpoint {} circuit breaker open after {} consecutive failures (for {}s)", endpoint.name(),
-                    options.breakerFailureThreshold(), options.breakerOpenFor().toSeconds());
-        }
+        breakerFailure(c);
         transition(endpoint, EndpointStatus.OFFLINE, why);
         onScheduler.execute(c::recheckSoon);
     }
@@ -326,6 +323,7 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
      * taken). Takes no permit. The proxy answers {@code circuit breaker open} (503) when every
      * candidate it would otherwise use is in this state.
      */
+    @Override
     public boolean circuitOpen(EndpointState endpoint) {
         Checker c = checkers.get(endpoint);
         return c != null && !c.breaker.permitsNow();
@@ -398,6 +396,20 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
                 } catch (RuntimeException e) {
                     LOG.warn("recovery listener failed for endpoint {}", s.name(), e);
                 }
+            }
+        }
+    }
+
+    /** Counts a failure on the endpoint's breaker; logs when that opens it (once per opening). */
+    private void breakerFailure(Checker c) {
+        CircuitBreaker.State before = c.breaker.state();
+        if (c.breaker.onFailure()) {
+            if (before == CircuitBreaker.State.HALF_OPEN) {
+                LOG.warn("endpoint {} circuit breaker re-opened: half-open trial failed (for {}s)", c.state.name(),
+                        options.breakerOpenFor().toSeconds());
+            } else {
+                LOG.warn("endpoint {} circuit breaker open after {} consecutive failures (for {}s)", c.state.name(),
+                        options.breakerFailureThreshold(), options.breakerOpenFor().toSeconds());
             }
         }
     }
@@ -623,10 +635,8 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
                     pausedUntil = System.nanoTime() + delay;
                     pauseActive = true;
                 } else {
-                    if ((st == EndpointStatus.OFFLINE || st == EndpointStatus.UNHEALTHY) && breaker.onFailure()) {
-                        LOG.warn("endpoint {} circuit breaker open after {} consecutive failures (for {}s)",
-                                state.name(), options.breakerFailureThreshold(),
-                                options.breakerOpenFor().toSeconds());
+                    if (st == EndpointStatus.OFFLINE || st == EndpointStatus.UNHEALTHY) {
+                        breakerFailure(this);
                     }
                     failures++;
                     multiplier = (int) Math.min((long) multiplier * 2, options.maxBackoffMultiplier());

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -63,47 +64,43 @@ public record ProbeOutcome(EndpointStatus status, String reason, long latencyMil
 
     /** Classifies a probe that got no HTTP answer. */
     public static ProbeOutcome ofError(Throwable error, long latencyNanos, Duration timeout) {
-        Throwable e = unwrap(error);
-        long ms = latencyNanos / 1_000_000;
-        return new ProbeOutcome(EndpointStatus.OFFLINE, describe(e, timeout), ms, null);
+        return new ProbeOutcome(EndpointStatus.OFFLINE, describe(error, timeout), latencyNanos / 1_000_000, null);
     }
 
-    static String describe(Throwable e, Duration timeout) {
-        if (e instanceof HttpConnectTimeoutException) {
-            return "connect timeout after " + timeout.toMillis() + "ms";
+    /** A short, user-facing cause: the most telling exception anywhere in the cause chain. */
+    static String describe(Throwable error, Duration timeout) {
+        Throwable top = error;
+        while ((top instanceof CompletionException || top instanceof ExecutionException) && top.getCause() != null) {
+            top = top.getCause();
         }
-        if (e instanceof HttpTimeoutException || e instanceof TimeoutException || e instanceof CancellationException) {
-            return "timeout after " + timeout.toMillis() + "ms";
+        for (Throwable e = top; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof HttpConnectTimeoutException) {
+                return "connect timeout after " + timeout.toMillis() + "ms";
+            }
+            if (e instanceof HttpTimeoutException || e instanceof TimeoutException
+                    || e instanceof CancellationException) {
+                return "timeout after " + timeout.toMillis() + "ms";
+            }
+            if (e instanceof ConnectException) {
+                // The JDK client often reports a refused connect as a message-less ConnectException
+                // (caused by a ClosedChannelException); "No route to host" etc. come with a message.
+                String m = e.getMessage();
+                return m == null || m.isBlank() ? "connection refused" : m.toLowerCase(Locale.ROOT);
+            }
+            if (e instanceof UnknownHostException || e instanceof UnresolvedAddressException) {
+                return "unknown host" + (e.getMessage() == null ? "" : ": " + e.getMessage());
+            }
+            if (e instanceof SSLException) {
+                return "TLS error: " + e.getMessage();
+            }
         }
-        if (e instanceof ConnectException) {
-            // The JDK client reports "Connection refused" with or without a message.
+        for (Throwable e = top; e != null; e = e.getCause() == e ? null : e.getCause()) {
             String m = e.getMessage();
-            return m == null || m.isBlank() ? "connection refused" : m.toLowerCase(java.util.Locale.ROOT);
+            if (m != null && !m.isBlank()) {
+                return e instanceof IOException ? m : e.getClass().getSimpleName() + ": " + m;
+            }
         }
-        if (e instanceof UnknownHostException || e instanceof UnresolvedAddressException) {
-            return "unknown host" + (e.getMessage() == null ? "" : ": " + e.getMessage());
-        }
-        if (e instanceof SSLException) {
-            return "TLS error: " + e.getMessage();
-        }
-        if (e instanceof IOException) {
-            String m = e.getMessage();
-            return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
-        }
-        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-    }
-
-    private static Throwable unwrap(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        // The JDK client reports a refused connect as a message-less ConnectException caused by the
-        // real one ("Connection refused").
-        while (t.getMessage() == null && t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t;
+        return top.getClass().getSimpleName();
     }
 
     /** {@code Retry-After} as seconds or an HTTP date; the default when absent or unparsable. */

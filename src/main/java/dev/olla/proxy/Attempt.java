@@ -194,6 +194,7 @@ final class Attempt {
             ex.sendContent(c, false);
             if (!ex.isWritable() && !paused) {
                 paused = true;
+                call.service().stats().recordBackpressurePause();
                 conn.channel().config().setAutoRead(false);
             }
             return;

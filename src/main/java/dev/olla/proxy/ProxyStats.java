@@ -9,6 +9,7 @@ public final class ProxyStats {
     private final LongAdder retries = new LongAdder();
     private final LongAdder cancelled = new LongAdder();
     private final LongAdder staleReconnects = new LongAdder();
+    private final LongAdder backpressurePauses = new LongAdder();
 
     void recordRequest() {
         requests.increment();
@@ -28,6 +29,15 @@ public final class ProxyStats {
 
     void recordStaleReconnect() {
         staleReconnects.increment();
+    }
+
+    void recordBackpressurePause() {
+        backpressurePauses.increment();
+    }
+
+    /** How often a slow client made the proxy stop reading from a backend. */
+    public long backpressurePauses() {
+        return backpressurePauses.sum();
     }
 
     public long requests() {

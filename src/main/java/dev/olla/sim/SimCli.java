@@ -12,7 +12,7 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * java -cp target/olla.jar dev.olla.sim.SimCli --flavor openai --port 11500 --tokens 8 --delay-ms 0 --models m1,m2
  * </pre>
- * Prints one line per backend: {@code <flavour> <base URL>}.
+ * Prints one line per backend: its base URL ({@code http://127.0.0.1:11500}).
  */
 public final class SimCli {
     private SimCli() {
@@ -122,7 +122,7 @@ public final class SimCli {
                 SimulatedBackend sim = b.build().start();
                 sim.faults().firstByteDelay(Duration.ofMillis(firstByteMs));
                 sims.add(sim);
-                out.println(flavor.id() + " " + sim.baseUrl());
+                out.println(sim.baseUrl());
             }
         } catch (RuntimeException e) {
             sims.forEach(SimulatedBackend::close);

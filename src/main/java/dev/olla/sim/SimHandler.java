@@ -164,7 +164,7 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
             if (req.decoderResult().isFailure()) {
                 closing = true;
                 FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, Unpooled.EMPTY_BUFFER);
-                r.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                r.headers().set("Content-Length", 0).set("Connection", HttpHeaderValues.CLOSE);
                 ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
@@ -273,8 +273,8 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
 
     private void leadingHeaders(HttpHeaders h, Exchange ex) {
         if (flavor == SimFlavor.LLAMACPP) {
-            h.add(HttpHeaderNames.SERVER, "llama.cpp");
-            h.add(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, ex.origin == null ? "" : ex.origin);
+            h.add("Server", "llama.cpp");
+            h.add("Access-Control-Allow-Origin", ex.origin == null ? "" : ex.origin);
         } else if (flavor == SimFlavor.VLLM) {
             h.add("server", "uvicorn");
         }
@@ -282,11 +282,11 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
 
     private void connectionHeaders(HttpHeaders h, Exchange ex, boolean close) {
         if (close) {
-            h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            h.add("Connection", HttpHeaderValues.CLOSE);
         } else if (flavor == SimFlavor.LLAMACPP) {
             h.add("Keep-Alive", "timeout=5, max=" + LLAMACPP_MAX_REQUESTS);
         } else if (ex.http10) {
-            h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            h.add("Connection", HttpHeaderValues.KEEP_ALIVE);
         }
     }
 
@@ -313,18 +313,18 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         HttpHeaders h = r.headers();
         leadingHeaders(h, ex);
         if (flavor == SimFlavor.VLLM) {
-            h.add(HttpHeaderNames.CONTENT_LENGTH, length);
+            h.add("content-length", length);
             if (contentType != null) {
-                h.add(HttpHeaderNames.CONTENT_TYPE, contentType);
+                h.add("content-type", contentType);
             }
         } else {
             if (contentType != null) {
-                h.add(HttpHeaderNames.CONTENT_TYPE, contentType);
+                h.add("Content-Type", contentType);
             }
             if (extra != null) {
                 extra.forEach(h::add);
             }
-            h.add(HttpHeaderNames.CONTENT_LENGTH, length);
+            h.add("Content-Length", length);
         }
         connectionHeaders(h, ex, close);
         finish(ctx.writeAndFlush(r), close);
@@ -397,11 +397,11 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         if (flavor == SimFlavor.LLAMACPP) {
             h.add("X-Accel-Buffering", "no");
         }
-        h.add(HttpHeaderNames.CONTENT_TYPE, Wire.streamType(g));
+        h.add("Content-Type", Wire.streamType(g));
         if (flavor == SimFlavor.OPENAI || flavor == SimFlavor.LMSTUDIO) {
-            h.add(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+            h.add("Cache-Control", "no-cache");
         }
-        h.add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        h.add("Transfer-Encoding", HttpHeaderValues.CHUNKED);
         connectionHeaders(h, ex, close);
         Stream s = new Stream(g, close);
         stream = s;

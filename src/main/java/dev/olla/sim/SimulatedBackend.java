@@ -150,6 +150,9 @@ public final class SimulatedBackend implements AutoCloseable {
                 });
         try {
             bind(requestedPort);
+            if (faults.refuseConnections()) {
+                applyRefuse(true);
+            }
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             group = null;

@@ -17,7 +17,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -128,6 +127,7 @@ final class SimTestSupport {
         final Socket socket;
         private final InputStream in;
         private final OutputStream out;
+        private String lastMethod = "";
 
         RawHttp(int port) throws IOException {
             socket = new Socket();
@@ -139,6 +139,7 @@ final class SimTestSupport {
         }
 
         void send(String method, String path, String body, String... extraHeaders) throws IOException {
+            lastMethod = method;
             out.write(request(method, path, body, extraHeaders));
             out.flush();
         }
@@ -195,6 +196,9 @@ final class SimTestSupport {
             }
             ByteArrayOutputStream body = new ByteArrayOutputStream();
             List<Chunk> chunks = new ArrayList<>();
+            if (lastMethod.equals("HEAD")) {
+                return new RawResponse(status, headers, new byte[0], chunks, headersAt);
+            }
             if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
                 while (true) {
                     String size = line();
@@ -221,11 +225,18 @@ final class SimTestSupport {
             return new RawResponse(status, headers, body.toByteArray(), chunks, headersAt);
         }
 
-        /** Whether the server closes the connection within the timeout (reads EOF). */
+        /** Whether the server closes the connection within the timeout (reads EOF, discarding any data first). */
         boolean closedByServer(Duration timeout) throws IOException {
             socket.setSoTimeout((int) timeout.toMillis());
+            long end = System.nanoTime() + timeout.toNanos();
             try {
-                return in.read() == -1;
+                byte[] sink = new byte[8192];
+                while (System.nanoTime() < end) {
+                    if (in.read(sink) == -1) {
+                        return true;
+                    }
+                }
+                return false;
             } catch (SocketTimeoutException e) {
                 return false;
             } catch (IOException e) {
@@ -293,9 +304,5 @@ final class SimTestSupport {
                 logger.detachAppender(appender);
             }
         }
-    }
-
-    static URI uri(SimulatedBackend sim, String path) {
-        return sim.uri(path);
     }
 }
