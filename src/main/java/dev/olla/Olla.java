@@ -1,12 +1,16 @@
 package dev.olla;
 
+import dev.olla.balance.Balancers;
+import dev.olla.config.ConfigEnums;
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
+import dev.olla.health.HealthClock;
 import dev.olla.health.HealthMonitor;
 import dev.olla.profile.ProfileRegistry;
 import dev.olla.proxy.Engine;
 import dev.olla.proxy.ProxyService;
 import dev.olla.route.ProxyRoutes;
+import dev.olla.route.StatusRoutes;
 import dev.olla.route.SystemRoutes;
 import dev.olla.server.OllaServer;
 import dev.olla.server.Router;
@@ -58,21 +62,23 @@ public final class Olla implements AutoCloseable {
         try {
             EndpointRegistry endpoints = EndpointRegistry.fromConfig(config.discovery().staticConfig().endpoints(),
                     profiles);
-            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(), dev.olla.health.HealthClock.SYSTEM);
+            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(), HealthClock.SYSTEM);
             health.runInitialPass(FIRST_PASS_BOUND);
             health.start();
 
-            proxy = new ProxyService(config.proxy(), endpoints, c -> c.get(0) /* TEMP until Balancers lands */,
+            proxy = new ProxyService(config.proxy(), endpoints, Balancers.create(config.proxy().loadBalancer()),
                     health, Engine.create(config.proxy()), null);
 
             Router router = new Router();
             OllaServer server = new OllaServer(config.server().host(), config.server().port(),
                     ServerSettings.from(config.server()), router, boss, workers);
             SystemRoutes.register(router);
+            StatusRoutes.register(router, endpoints, health, server.stats(), config);
             ProxyRoutes.register(router, profiles, proxy);
             InetSocketAddress bound = server.start();
             LOG.info("proxy engine {}, profile {}, balancer {}, {} endpoint(s)", proxy.engine().name(),
-                    config.proxy().profile(), config.proxy().loadBalancer(), endpoints.all().size());
+                    ConfigEnums.yamlName(config.proxy().profile()), ConfigEnums.yamlName(config.proxy().loadBalancer()),
+                    endpoints.all().size());
             return new Olla(config, boss, workers, endpoints, health, proxy, server, bound);
         } catch (InterruptedException | RuntimeException e) {
             if (proxy != null) {

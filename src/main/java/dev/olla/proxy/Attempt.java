@@ -174,6 +174,7 @@ final class Attempt {
             bufferedHead = call.clientHead(r, ep, false, now);
             buffered = ex.channel().alloc().compositeBuffer(1024);
         }
+        armTimer(); // the read deadline may come before the header deadline the timer was set for
     }
 
     private void onContent(HttpContent c) {
