@@ -6,9 +6,13 @@ import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.health.HealthClock;
 import dev.olla.health.HealthMonitor;
+import dev.olla.model.ModelDiscovery;
+import dev.olla.model.ModelRegistry;
+import dev.olla.model.ModelRouter;
 import dev.olla.profile.ProfileRegistry;
 import dev.olla.proxy.Engine;
 import dev.olla.proxy.ProxyService;
+import dev.olla.route.ModelRoutes;
 import dev.olla.route.ProxyRoutes;
 import dev.olla.route.StatusRoutes;
 import dev.olla.route.SystemRoutes;
@@ -38,17 +42,22 @@ public final class Olla implements AutoCloseable {
     private final EventLoopGroup workers;
     private final EndpointRegistry endpoints;
     private final HealthMonitor health;
+    private final ModelDiscovery discovery;
+    private final ModelRegistry models;
     private final ProxyService proxy;
     private final OllaServer server;
     private final InetSocketAddress address;
 
     private Olla(OllaConfig config, EventLoopGroup boss, EventLoopGroup workers, EndpointRegistry endpoints,
-            HealthMonitor health, ProxyService proxy, OllaServer server, InetSocketAddress address) {
+            HealthMonitor health, ModelDiscovery discovery, ModelRegistry models, ProxyService proxy, OllaServer server,
+            InetSocketAddress address) {
         this.config = config;
         this.boss = boss;
         this.workers = workers;
         this.endpoints = endpoints;
         this.health = health;
+        this.discovery = discovery;
+        this.models = models;
         this.proxy = proxy;
         this.server = server;
         this.address = address;
@@ -58,34 +67,46 @@ public final class Olla implements AutoCloseable {
         EventLoopGroup boss = Transport.newGroup(1, "olla-accept");
         EventLoopGroup workers = Transport.newGroup(Runtime.getRuntime().availableProcessors(), "olla-io");
         HealthMonitor health = null;
+        ModelDiscovery discovery = null;
         ProxyService proxy = null;
         try {
             EndpointRegistry endpoints = EndpointRegistry.fromConfig(config.discovery().staticConfig().endpoints(),
                     profiles);
+            ModelRegistry models = ModelRegistry.from(config.modelRegistry(), endpoints);
+            discovery = new ModelDiscovery(endpoints, models, config);
             health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(), HealthClock.SYSTEM);
+            health.addRecoveryListener(discovery::onRecovered);
+            health.addStatusListener(discovery::onStatusChanged);
+            // Readiness: the port opens only after the first health pass and the first model discovery.
             health.runInitialPass(FIRST_PASS_BOUND);
             health.start();
+            discovery.runInitialPass(config.discovery().modelDiscovery().timeout());
+            discovery.start();
 
             proxy = new ProxyService(config.proxy(), endpoints, Balancers.create(config.proxy().loadBalancer()),
-                    health, Engine.create(config.proxy()), null);
+                    health, Engine.create(config.proxy()), ModelRouter.create(config, models, discovery));
 
             Router router = new Router();
             OllaServer server = new OllaServer(config.server().host(), config.server().port(),
                     ServerSettings.from(config.server()), router, boss, workers);
             SystemRoutes.register(router);
-            StatusRoutes.register(router, endpoints, health, server.stats(), config);
+            StatusRoutes.register(router, endpoints, health, server.stats(), config, models::modelCount);
+            ModelRoutes.register(router, models, endpoints, profiles, discovery);
             ProxyRoutes.register(router, profiles, proxy);
             InetSocketAddress bound = server.start();
             LOG.info("proxy engine {}, profile {}, balancer {}, {} endpoint(s)", proxy.engine().name(),
                     ConfigEnums.yamlName(config.proxy().profile()), ConfigEnums.yamlName(config.proxy().loadBalancer()),
                     endpoints.all().size());
-            return new Olla(config, boss, workers, endpoints, health, proxy, server, bound);
+            return new Olla(config, boss, workers, endpoints, health, discovery, models, proxy, server, bound);
         } catch (InterruptedException | RuntimeException e) {
             if (proxy != null) {
                 proxy.close();
             }
             if (health != null) {
                 health.close();
+            }
+            if (discovery != null) {
+                discovery.close();
             }
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -117,11 +138,20 @@ public final class Olla implements AutoCloseable {
         return proxy;
     }
 
+    public ModelRegistry models() {
+        return models;
+    }
+
+    public ModelDiscovery discovery() {
+        return discovery;
+    }
+
     @Override
     public void close() {
         LOG.info("shutting down (grace {})", config.server().shutdownTimeout());
         server.stop(config.server().shutdownTimeout());
         health.close();
+        discovery.close();
         proxy.close();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

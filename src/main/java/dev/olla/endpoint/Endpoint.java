@@ -66,7 +66,7 @@ public record Endpoint(
 
     /** {@code host:port} as sent in the Host header. */
     public String authority() {
-        return url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost();
+        return url.getRawAuthority();
     }
 
     @Override

@@ -292,7 +292,12 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         }
         c.passiveFailures.incrementAndGet();
         String why = reason == null || reason.isBlank() ? "connection failed" : reason;
-        breakerFailure(c);
+        // Requests already in flight when an endpoint dies all fail together: count the outage once
+        // (when it takes the endpoint out of rotation), not once per request, or a short blip under
+        // load would open the breaker for 30 s.
+        if (endpoint.routable() || c.breaker.state() == CircuitBreaker.State.HALF_OPEN) {
+            breakerFailure(c);
+        }
         transition(endpoint, EndpointStatus.OFFLINE, why);
         onScheduler.execute(c::recheckSoon);
     }

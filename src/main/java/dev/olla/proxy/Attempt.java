@@ -4,6 +4,7 @@ import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.proxy.ProxyCall.Outcome;
+import dev.olla.server.Deadlines;
 import dev.olla.server.Exchange;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
@@ -20,12 +21,10 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One try of a proxied request against one endpoint: get a connection, send the request, relay the
@@ -38,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * being writable, reading from the backend pauses until it drains (the read timeout is suspended
  * meanwhile), so a slow client never makes the proxy buffer without bound.
  */
-final class Attempt {
+final class Attempt extends Deadlines.Entry {
     private enum State { CONNECTING, WAITING_HEAD, RELAYING, BUFFERING, DONE }
 
     private final ProxyCall call;
@@ -60,8 +59,7 @@ final class Attempt {
     private long lastReadNanos;
     private long headDeadline = Long.MAX_VALUE;
     private final long totalDeadline;
-    private ScheduledFuture<?> timer;
-    private long timerAt;
+    private Deadlines deadlines;
     private HttpResponse bufferedHead;
     private CompositeByteBuf buffered;
 
@@ -85,13 +83,14 @@ final class Attempt {
         target.attemptStarted();
         ex.onClientClose(this::onClientClosed);
         ex.onWritabilityChanged(this::onClientWritability);
+        deadlines = Deadlines.of(loop);
+        deadlines.add(this);
         BackendHandler idle = pool.pollIdle(loop, ep);
         if (idle != null) {
             bind(idle);
         } else {
             connect();
         }
-        armTimer();
     }
 
     private void connect() {
@@ -118,7 +117,6 @@ final class Attempt {
         requestWritten = false;
         long headTimeout = cfg.responseHeaderTimeout().toNanos();
         headDeadline = headTimeout > 0 ? System.nanoTime() + headTimeout : Long.MAX_VALUE;
-        armTimer();
         FullHttpRequest req = call.backendRequest(ep);
         BackendHandler sentOn = h;
         h.channel().writeAndFlush(req).addListener(w -> {
@@ -174,7 +172,6 @@ final class Attempt {
             bufferedHead = call.clientHead(r, ep, false, now);
             buffered = ex.channel().alloc().compositeBuffer(1024);
         }
-        armTimer(); // the read deadline may come before the header deadline the timer was set for
     }
 
     private void onContent(HttpContent c) {
@@ -264,26 +261,9 @@ final class Attempt {
 
     // ------------------------------------------------------------------ deadlines
 
-    /** One timer per attempt, set for the earliest deadline and re-armed lazily when it fires. */
-    private void armTimer() {
-        if (state == State.DONE) {
-            return;
-        }
-        long due = nextDeadline();
-        if (due == Long.MAX_VALUE) {
-            return;
-        }
-        if (timer != null && timerAt <= due) {
-            return;
-        }
-        if (timer != null) {
-            timer.cancel(false);
-        }
-        timerAt = due;
-        timer = loop.schedule(this::onTimer, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
-    }
-
-    private long nextDeadline() {
+    /** The earliest deadline that applies in the current state (checked by the loop's sweep). */
+    @Override
+    protected long deadlineNanos() {
         long due = totalDeadline;
         if (state == State.CONNECTING || state == State.WAITING_HEAD) {
             due = Math.min(due, headDeadline);
@@ -296,12 +276,11 @@ final class Attempt {
         return due;
     }
 
-    private void onTimer() {
-        timer = null;
+    @Override
+    protected void deadlineReached(long now) {
         if (state == State.DONE) {
             return;
         }
-        long now = System.nanoTime();
         if (now >= totalDeadline) {
             finish(state == State.CONNECTING || state == State.WAITING_HEAD ? Outcome.HEAD_TIMEOUT : Outcome.BODY_TIMEOUT,
                     "backend timeout: endpoint " + ep.name() + " did not complete the response within "
@@ -318,9 +297,7 @@ final class Attempt {
                 && now - lastReadNanos >= read) {
             finish(Outcome.BODY_TIMEOUT, "backend timeout: endpoint " + ep.name() + " stopped responding - no data for "
                     + seconds(read) + " (proxy.read_timeout)");
-            return;
         }
-        armTimer();
     }
 
     private static String seconds(long nanos) {
@@ -335,10 +312,7 @@ final class Attempt {
         }
         boolean reusable = outcome == Outcome.OK && requestWritten && backendKeepAlive;
         state = State.DONE;
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        deadlines.remove(this);
         if (buffered != null) {
             buffered.release();
             buffered = null;

@@ -48,7 +48,7 @@ final class ChannelPool {
     }
 
     private String key(Endpoint ep) {
-        return settings.perEndpoint() ? ep.name() + '|' + ep.authority() : ep.authority();
+        return settings.perEndpoint() ? ep.name() : ep.url().getRawAuthority();
     }
 
     /**

@@ -19,6 +19,7 @@ import java.util.TreeSet;
  */
 final class HeaderRules {
     static final String VIA = "1.1 olla/" + BuildInfo.current().version();
+    static final String SERVED_BY = "Olla/" + BuildInfo.current().version();
 
     private static final Set<String> HOP_BY_HOP = names("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
@@ -87,7 +88,7 @@ final class HeaderRules {
         }
         String via = client.get(HttpHeaderNames.VIA);
         out.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
-        out.set("X-Proxied-By", "Olla/" + BuildInfo.current().version());
+        out.set("X-Proxied-By", SERVED_BY);
         if (model != null) {
             out.set("X-Model", model);
         }

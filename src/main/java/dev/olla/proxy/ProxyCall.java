@@ -70,7 +70,10 @@ final class ProxyCall {
     private String lastError;
     private final long startNanos = System.nanoTime();
 
-    ProxyCall(ProxyService service, Exchange ex, RouteTarget target) {
+    private final List<EndpointState> typed;
+
+    ProxyCall(ProxyService service, Exchange ex, RouteTarget target, List<EndpointState> typed) {
+        this.typed = typed;
         this.service = service;
         this.ex = ex;
         this.target = target;
@@ -86,7 +89,6 @@ final class ProxyCall {
         inspected = RequestInspector.inspect(ex.requestHeaders(), ex.body());
         model = inspected.routingModel();
 
-        List<EndpointState> typed = compatibleEndpoints();
         if (typed.isEmpty()) {
             if (target.provider()) {
                 fail(ApiError.of(404, "No " + target.label() + " endpoints available", "no_endpoints"));
@@ -140,19 +142,6 @@ final class ProxyCall {
         next();
     }
 
-    private List<EndpointState> compatibleEndpoints() {
-        List<EndpointState> all = service.registry().all();
-        if (target.types().isEmpty()) {
-            return all;
-        }
-        List<EndpointState> out = new ArrayList<>(all.size());
-        for (EndpointState s : all) {
-            if (target.types().contains(service.registry().profileOf(s).name())) {
-                out.add(s);
-            }
-        }
-        return out;
-    }
 
     /** Starts the next attempt on the best remaining candidate, or answers why there is none. */
     private void next() {
@@ -284,7 +273,7 @@ final class ProxyCall {
     FullHttpRequest backendRequest(Endpoint ep) {
         ByteBuf body = bodyFor(ep);
         HttpHeaders headers = new DefaultHttpHeaders(false);
-        HeaderRules.requestHeaders(ex.requestHeaders(), headers, ep, ex.remoteAddress().getAddress().getHostAddress(),
+        HeaderRules.requestHeaders(ex.requestHeaders(), headers, ep, ex.clientIp(),
                 ex.requestHeaders().get("Host"), model, body.readableBytes());
         return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, ex.method(),
                 PathRules.targetUri(ep, rest, ex.query()), body, headers, new DefaultHttpHeaders(false));
@@ -318,7 +307,7 @@ final class ProxyCall {
             h.set(H_MODEL, model);
         }
         h.set(H_RESPONSE_TIME, ((headNanos - startNanos) / 1_000_000) + "ms");
-        h.set(H_SERVED_BY, "Olla/" + dev.olla.BuildInfo.current().version());
+        h.set(H_SERVED_BY, HeaderRules.SERVED_BY);
         return head;
     }
 }

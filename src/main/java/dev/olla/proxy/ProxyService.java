@@ -5,7 +5,6 @@ import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.HealthFeedback;
 import dev.olla.model.ModelRouting;
-import dev.olla.server.Exchange;
 
 /**
  * Entry point of the proxy: takes an exchange on a proxy route and runs it through
@@ -20,6 +19,7 @@ public final class ProxyService {
     private final ModelRouting routing;
     private final ProxyStats stats = new ProxyStats();
 
+
     /**
      * @param routing model routing, or null to route by type and health only
      */
@@ -33,8 +33,10 @@ public final class ProxyService {
         this.routing = routing;
     }
 
-    public void handle(Exchange exchange, RouteTarget target) {
-        new ProxyCall(this, exchange, target).start();
+    /** The handler for one proxy route; the route's compatible endpoints are computed once, here. */
+    public dev.olla.server.Handler route(RouteTarget target) {
+        java.util.List<dev.olla.endpoint.EndpointState> typed = compatible(target);
+        return exchange -> new ProxyCall(this, exchange, target, typed).start();
     }
 
     public Engine engine() {
@@ -43,6 +45,13 @@ public final class ProxyService {
 
     public ProxyStats stats() {
         return stats;
+    }
+
+    /** The endpoints whose type the route reaches (any health status), in configuration order. */
+    java.util.List<dev.olla.endpoint.EndpointState> compatible(RouteTarget target) {
+        return registry.all().stream()
+                .filter(s -> target.types().isEmpty() || target.types().contains(registry.profileOf(s).name()))
+                .toList();
     }
 
     OllaConfig.Proxy config() {

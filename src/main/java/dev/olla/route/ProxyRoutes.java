@@ -33,17 +33,17 @@ public final class ProxyRoutes {
             for (String prefix : p.prefixes()) {
                 Set<String> types = OPENAI_PREFIXES.contains(prefix) ? openAiTypes : Set.of(p.name());
                 RouteTarget target = new RouteTarget("/olla/" + prefix, Set.copyOf(types), p.name(), true);
-                router.prefix("/olla/" + prefix + "/", ex -> proxy.handle(ex, target), true);
+                router.prefix("/olla/" + prefix + "/", proxy.route(target), true);
                 prefixes.add(prefix);
             }
         }
         if (!prefixes.contains("openai-compatible")) {
             RouteTarget t = new RouteTarget("/olla/openai-compatible", Set.copyOf(openAiTypes), "openai-compatible", true);
-            router.prefix("/olla/openai-compatible/", ex -> proxy.handle(ex, t), true);
+            router.prefix("/olla/openai-compatible/", proxy.route(t), true);
             prefixes.add("openai-compatible");
         }
         RouteTarget any = RouteTarget.anyEndpoint("/olla/proxy");
-        router.prefix("/olla/proxy/", ex -> proxy.handle(ex, any), true);
+        router.prefix("/olla/proxy/", proxy.route(any), true);
 
         List<String> sorted = prefixes.stream().sorted().toList();
         ApiError unknown = ApiError.notFound("Unknown provider prefix. Use /olla/proxy/ or one of: /olla/"

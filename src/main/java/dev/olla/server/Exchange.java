@@ -43,7 +43,8 @@ public final class Exchange {
     private final String requestId;
     private final long startNanos;
     private final boolean keepAlive;
-    private final HttpHeaders responseHeaders = new DefaultHttpHeaders(false);
+    private final String clientIp;
+    private HttpHeaders responseHeaders;
 
     private boolean headSent;
     private boolean ended;
@@ -53,8 +54,10 @@ public final class Exchange {
     private Runnable closeListener;
     private Runnable writabilityListener;
 
-    Exchange(HttpServerHandler owner, Channel channel, HttpRequest request, ByteBuf body, String requestId) {
+    Exchange(HttpServerHandler owner, Channel channel, HttpRequest request, ByteBuf body, String requestId,
+            String clientIp) {
         this.owner = owner;
+        this.clientIp = clientIp;
         this.channel = channel;
         this.request = request;
         String uri = request.uri();
@@ -116,6 +119,11 @@ public final class Exchange {
         return (InetSocketAddress) channel.remoteAddress();
     }
 
+    /** The peer's IP address as text (computed once per connection). */
+    public String clientIp() {
+        return clientIp;
+    }
+
     /** The Host header, or the local address. */
     public String host() {
         String h = request.headers().get(HttpHeaderNames.HOST);
@@ -126,6 +134,9 @@ public final class Exchange {
 
     /** Headers added to whatever response this exchange sends (e.g. routing headers). */
     public HttpHeaders responseHeaders() {
+        if (responseHeaders == null) {
+            responseHeaders = new DefaultHttpHeaders();
+        }
         return responseHeaders;
     }
 
@@ -259,7 +270,7 @@ public final class Exchange {
         status = head.status().code();
         HttpHeaders h = head.headers();
         h.set(REQUEST_ID_HEADER, requestId);
-        if (!responseHeaders.isEmpty()) {
+        if (responseHeaders != null && !responseHeaders.isEmpty()) {
             h.add(responseHeaders);
         }
         boolean persistent = keepAlive && owner.keepAliveAllowed();

@@ -37,9 +37,11 @@ final class HttpServerHandler extends ChannelDuplexHandler {
     private final ServerSettings settings;
     private final ConnectionTimeouts timeouts;
     private ChannelHandlerContext ctx;
+    private String clientIp = "";
 
     private HttpRequest assembling;
-    private CompositeByteBuf body;
+    /** The body so far: one retained buffer, or a composite once a second chunk arrives. */
+    private ByteBuf body;
     private boolean discarding;
     private Exchange current;
     private ArrayDeque<Object> queued;
@@ -58,6 +60,9 @@ final class HttpServerHandler extends ChannelDuplexHandler {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         server.connectionOpened(this);
+        if (ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null) {
+            clientIp = a.getAddress().getHostAddress();
+        }
         super.channelActive(ctx);
     }
 
@@ -126,10 +131,8 @@ final class HttpServerHandler extends ChannelDuplexHandler {
         }
         ByteBuf data = content.content();
         if (data.isReadable()) {
-            if (body == null) {
-                body = ctx.alloc().compositeBuffer(MAX_BODY_COMPONENTS);
-            }
-            if (settings.maxBodySize() > 0 && (long) body.readableBytes() + data.readableBytes() > settings.maxBodySize()) {
+            long have = body == null ? 0 : body.readableBytes();
+            if (settings.maxBodySize() > 0 && have + data.readableBytes() > settings.maxBodySize()) {
                 content.release();
                 HttpRequest req = assembling;
                 clearAssembly();
@@ -138,7 +141,19 @@ final class HttpServerHandler extends ChannelDuplexHandler {
                 reject(req, ApiError.bodyTooLarge());
                 return;
             }
-            body.addComponent(true, data.retain());
+            if (body == null) {
+                body = data.retain();
+            } else {
+                CompositeByteBuf composite;
+                if (body instanceof CompositeByteBuf c) {
+                    composite = c;
+                } else {
+                    composite = ctx.alloc().compositeBuffer(MAX_BODY_COMPONENTS);
+                    composite.addComponent(true, body);
+                    body = composite;
+                }
+                composite.addComponent(true, data.retain());
+            }
         }
         boolean last = content instanceof LastHttpContent;
         content.release();
@@ -154,7 +169,7 @@ final class HttpServerHandler extends ChannelDuplexHandler {
         body = null;
         timeouts.requestComplete();
         Exchange ex = new Exchange(this, ctx.channel(), req, payload,
-                RequestIds.fromClientOrNew(req.headers().get("X-Request-ID")));
+                RequestIds.fromClientOrNew(req.headers().get("X-Request-ID")), clientIp);
         current = ex;
         server.exchangeStarted();
         Router.Match match = server.router().resolve(req.method(), ex.path());

@@ -271,9 +271,7 @@ class HealthMonitorTest {
         m.start();
 
         server.reply(500); // the backend is really down: re-checks fail too
-        m.connectionFailed(ep, "connection refused");
-        m.connectionFailed(ep, "connection refused");
-        m.connectionFailed(ep, "connection refused");
+        passiveFailures(m, ep, 3);
         assertThat(m.circuitOpen(ep)).isTrue();
         assertThat(m.circuitState(ep)).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(m.allowRequest(ep)).isFalse();
@@ -293,14 +291,37 @@ class HealthMonitorTest {
         assertThat(m.allowRequest(ep)).isTrue();
     }
 
+    /**
+     * {@code n} proxied connection failures in separate outages (the endpoint routable again before
+     * each): failures of requests already in flight when it went down count once.
+     */
+    static void passiveFailures(HealthMonitor m, EndpointState ep, int n) {
+        for (int i = 0; i < n; i++) {
+            ep.status(EndpointStatus.HEALTHY, "test: back in rotation");
+            m.connectionFailed(ep, "connection refused");
+        }
+    }
+
+    @Test
+    void concurrentFailuresOfOneOutageCountOnceTowardTheBreaker() {
+        TestEndpoints.FakeClock clock = new TestEndpoints.FakeClock();
+        EndpointState ep = endpoint("gpu1", server.url(), Duration.ofSeconds(30), SECOND);
+        HealthMonitor m = monitor(HealthMonitor.Options.DEFAULTS, clock, ep);
+        ep.status(EndpointStatus.HEALTHY, "test");
+        for (int i = 0; i < 4; i++) {
+            m.connectionFailed(ep, "connection refused");
+        }
+        assertThat(ep.status()).isEqualTo(EndpointStatus.OFFLINE);
+        assertThat(m.circuitOpen(ep)).isFalse();
+        assertThat(m.breaker(ep).consecutiveFailures()).isEqualTo(1);
+    }
+
     @Test
     void halfOpenTrialFromTheProxyClosesOrReopens() {
         TestEndpoints.FakeClock clock = new TestEndpoints.FakeClock();
         EndpointState ep = endpoint("gpu1", server.url(), Duration.ofSeconds(30), SECOND);
         HealthMonitor m = monitor(HealthMonitor.Options.DEFAULTS, clock, ep); // not started: no probes
-        for (int i = 0; i < 3; i++) {
-            m.connectionFailed(ep, "connection refused");
-        }
+        passiveFailures(m, ep, 3);
         assertThat(m.circuitOpen(ep)).isTrue();
         clock.advance(Duration.ofSeconds(30));
         assertThat(m.circuitOpen(ep)).isFalse();

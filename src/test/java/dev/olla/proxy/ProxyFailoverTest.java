@@ -89,7 +89,11 @@ class ProxyFailoverTest {
         // both are now known down: the next request is told so at once
         HttpResponse<String> again = olla.post("/olla/proxy/api/chat", CHAT);
         assertThat(again.statusCode()).isEqualTo(503);
-        assertThat(message(again)).isEqualTo("no healthy endpoints available");
+        assertThat(message(again)).contains("llama3.2:3b").contains("not available");
+        assertThat(again.headers().firstValue("X-Olla-Routing-Decision")).hasValue("rejected");
+        HttpResponse<String> noModel = olla.get("/olla/proxy/api/version");
+        assertThat(noModel.statusCode()).isEqualTo(503);
+        assertThat(message(noModel)).isEqualTo("no healthy endpoints available");
     }
 
     @ParameterizedTest(name = "max_attempts {0}")
@@ -140,8 +144,9 @@ class ProxyFailoverTest {
         }
         String hole = "http://127.0.0.1:" + blackhole.getLocalPort();
         olla = TestOlla.builder().engine(engine).balancer("priority").proxy("connection_timeout", "300ms")
-                // health is checked on the good backend, so the black hole looks routable
-                .endpoint("hole", hole, "ollama", "priority", 200, "health_check_url", good.baseUrl() + "/")
+                // health and models are checked on the good backend, so the black hole looks routable
+                .endpoint("hole", hole, "ollama", "priority", 200, "health_check_url", good.baseUrl() + "/",
+                        "model_url", good.baseUrl() + "/api/tags")
                 .endpoint("good", good.baseUrl(), "ollama", "priority", 100).start();
         long t0 = System.nanoTime();
         HttpResponse<String> r = olla.post("/olla/ollama/api/chat", CHAT);

@@ -57,7 +57,8 @@ class StatusRoutesTest {
         health = new HealthMonitor(registry, Duration.ZERO, HealthClock.SYSTEM);
         gpu1.compareAndSetStatus(EndpointStatus.UNKNOWN, EndpointStatus.HEALTHY, "HTTP 200 in 3ms");
         gpu1.checked(Instant.now(), 3, Instant.now().plusSeconds(5), 0);
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 3; i++) { // three separate outages: each failure finds it back in rotation
+            gpu2.status(EndpointStatus.HEALTHY, "back");
             health.connectionFailed(gpu2, "auth Bearer " + SECRET + " rejected, connection refused");
         }
         gpu1.attemptStarted();

@@ -1,0 +1,164 @@
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Streaming latency client for the benchmark: keeps C keep-alive connections each running
+ * streamed chat completions back to back for D seconds, and records time to first token and every
+ * inter-token gap (microseconds, at the moment the bytes are read from the socket).
+ *
+ * <pre>java StreamLatency.java URL CONNECTIONS SECONDS [label]</pre>
+ */
+public class StreamLatency {
+    static final byte[] TOKEN = "\"content\":\"tok".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] END = "\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    public static void main(String[] args) throws Exception {
+        URI url = URI.create(args[0]);
+        int conns = Integer.parseInt(args[1]);
+        long seconds = Long.parseLong(args[2]);
+        String label = args.length > 3 ? args[3] : url.toString();
+        String body = "{\"model\":\"m1\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}";
+        String req = "POST " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+        byte[] reqBytes = req.getBytes(StandardCharsets.US_ASCII);
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        List<long[]> ttfts = new ArrayList<>();
+        List<long[]> gaps = new ArrayList<>();
+        AtomicLong streams = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < conns; i++) {
+            LongList t = new LongList();
+            LongList g = new LongList();
+            Thread th = Thread.ofPlatform().start(() -> {
+                try (Socket s = new Socket()) {
+                    s.setTcpNoDelay(true);
+                    s.connect(new InetSocketAddress(url.getHost(), url.getPort()));
+                    s.setSoTimeout(10_000);
+                    OutputStream out = s.getOutputStream();
+                    InputStream in = s.getInputStream();
+                    byte[] buf = new byte[65536];
+                    while (System.nanoTime() < deadline) {
+                        long sent = System.nanoTime();
+                        out.write(reqBytes);
+                        out.flush();
+                        long last = -1;
+                        byte[] tail = new byte[0];
+                        boolean done = false;
+                        while (!done) {
+                            int n = in.read(buf);
+                            long now = System.nanoTime();
+                            if (n < 0) {
+                                throw new java.io.EOFException("closed mid-stream");
+                            }
+                            byte[] window = concat(tail, buf, n);
+                            int tokens = count(window, TOKEN, tail.length);
+                            for (int k = 0; k < tokens; k++) {
+                                if (last < 0) {
+                                    t.add((now - sent) / 1000);
+                                } else {
+                                    g.add((now - last) / 1000);
+                                }
+                                last = now;
+                            }
+                            done = indexOf(window, END, 0) >= 0;
+                            tail = Arrays.copyOfRange(window, Math.max(0, window.length - 16), window.length);
+                        }
+                        streams.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    errors.incrementAndGet();
+                    System.err.println(label + ": " + e);
+                }
+                synchronized (ttfts) {
+                    ttfts.add(t.toArray());
+                    gaps.add(g.toArray());
+                }
+            });
+            threads.add(th);
+        }
+        for (Thread th : threads) {
+            th.join();
+        }
+        long[] tt = flatten(ttfts);
+        long[] gg = flatten(gaps);
+        System.out.printf("%-16s streams=%d errors=%d  ttft_us p50=%d p99=%d  gap_us p50=%d p99=%d%n", label,
+                streams.get(), errors.get(), pct(tt, 50), pct(tt, 99), pct(gg, 50), pct(gg, 99));
+    }
+
+    static final class LongList {
+        long[] a = new long[1024];
+        int n;
+
+        void add(long v) {
+            if (n == a.length) {
+                a = Arrays.copyOf(a, n * 2);
+            }
+            a[n++] = v;
+        }
+
+        long[] toArray() {
+            return Arrays.copyOf(a, n);
+        }
+    }
+
+    static long[] flatten(List<long[]> parts) {
+        int n = parts.stream().mapToInt(p -> p.length).sum();
+        long[] all = new long[n];
+        int i = 0;
+        for (long[] p : parts) {
+            System.arraycopy(p, 0, all, i, p.length);
+            i += p.length;
+        }
+        Arrays.sort(all);
+        return all;
+    }
+
+    static long pct(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return -1;
+        }
+        int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
+    }
+
+    static byte[] concat(byte[] a, byte[] b, int n) {
+        byte[] r = Arrays.copyOf(a, a.length + n);
+        System.arraycopy(b, 0, r, a.length, n);
+        return r;
+    }
+
+    /** Occurrences of needle that end after position {@code from} (so tail overlap is not counted twice). */
+    static int count(byte[] hay, byte[] needle, int from) {
+        int c = 0;
+        int i = 0;
+        while ((i = indexOf(hay, needle, i)) >= 0) {
+            if (i + needle.length > from) {
+                c++;
+            }
+            i++;
+        }
+        return c;
+    }
+
+    static int indexOf(byte[] hay, byte[] needle, int from) {
+        outer:
+        for (int i = from; i <= hay.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,446 @@
+package dev.olla.model;
+
+import dev.olla.config.OllaConfig;
+import dev.olla.endpoint.EndpointRegistry;
+import dev.olla.endpoint.EndpointState;
+import dev.olla.profile.Profile;
+import dev.olla.profile.ProfileRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The models each endpoint serves, and the unified catalogue built from them.
+ *
+ * <p>Writers (discovery, stale cleanup) replace one endpoint's set under a lock and publish a new
+ * immutable {@link Snapshot}; readers (routing on event loops, listings) only read the current
+ * snapshot: no locks, no allocation beyond the answer.
+ *
+ * <p>Unification ({@code model_registry.enable_unifier}): copies are merged first by digest, else by
+ * case-insensitive name when their digests do not conflict. A name clash with a different digest
+ * becomes its own model {@code <name>-<last 8 digest chars>}. The unified id is the native name of
+ * the first copy seen (endpoints in configuration order). With the unifier off, models are grouped
+ * by exact name only and routing matches the exact (case-sensitive) native name.
+ */
+public final class ModelRegistry {
+
+    /** An immutable view of the catalogue. */
+    public record Snapshot(
+            List<UnifiedModel> models,
+            Map<String, List<UnifiedModel>> byLowerName,
+            Map<String, List<UnifiedModel.Source>> byExactName,
+            Map<String, Integer> countByEndpoint,
+            Instant builtAt) {
+
+        static final Snapshot EMPTY = new Snapshot(List.of(), Map.of(), Map.of(), Map.of(), Instant.EPOCH);
+    }
+
+    private record Entry(DiscoveredModel model, Instant firstSeen, Instant lastSeen) {}
+
+    private record EndpointModels(List<Entry> entries, Instant updated) {}
+
+    private final EndpointRegistry endpoints;
+    private final ProfileRegistry profiles;
+    private final boolean unifier;
+    private final Clock clock;
+    private final Map<EndpointState, Integer> order = new IdentityHashMap<>();
+    private final Map<EndpointState, EndpointModels> perEndpoint = new IdentityHashMap<>(); // guarded by this
+    private volatile Snapshot snapshot = Snapshot.EMPTY;
+
+    public ModelRegistry(EndpointRegistry endpoints, boolean unifier) {
+        this(endpoints, unifier, Clock.systemUTC());
+    }
+
+    public ModelRegistry(EndpointRegistry endpoints, boolean unifier, Clock clock) {
+        this.endpoints = endpoints;
+        this.profiles = endpoints.profiles() != null ? endpoints.profiles() : ProfileRegistry.builtIn();
+        this.unifier = unifier;
+        this.clock = clock;
+        List<EndpointState> all = endpoints.all();
+        for (int i = 0; i < all.size(); i++) {
+            order.put(all.get(i), i);
+        }
+    }
+
+    /** From {@code model_registry} (null = defaults: unifier on). */
+    public static ModelRegistry from(OllaConfig.ModelRegistry config, EndpointRegistry endpoints) {
+        return new ModelRegistry(endpoints, config == null || config.enableUnifier());
+    }
+
+    public boolean unifierEnabled() {
+        return unifier;
+    }
+
+    public EndpointRegistry endpoints() {
+        return endpoints;
+    }
+
+    public ProfileRegistry profiles() {
+        return profiles;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /**
+     * Replaces an endpoint's models with a fresh discovery result (already filtered). Every listed
+     * model counts as seen now; models no longer listed are gone at once.
+     */
+    public void replace(EndpointState endpoint, List<DiscoveredModel> models) {
+        Instant now = clock.instant();
+        synchronized (this) {
+            EndpointModels prev = perEndpoint.get(endpoint);
+            Map<String, Instant> firstSeen = new HashMap<>();
+            if (prev != null) {
+                prev.entries().forEach(e -> firstSeen.put(e.model().name(), e.firstSeen()));
+            }
+            Map<String, Entry> next = new LinkedHashMap<>();
+            for (DiscoveredModel m : models) {
+                next.putIfAbsent(m.name(), new Entry(m, firstSeen.getOrDefault(m.name(), now), now));
+            }
+            perEndpoint.put(endpoint, new EndpointModels(List.copyOf(next.values()), now));
+            rebuild(now);
+        }
+    }
+
+    /** Forgets an endpoint's models. */
+    public void clear(EndpointState endpoint) {
+        synchronized (this) {
+            if (perEndpoint.remove(endpoint) != null) {
+                rebuild(clock.instant());
+            }
+        }
+    }
+
+    /** Drops models not reported for longer than {@code threshold}; returns how many were dropped. */
+    public int removeStale(Duration threshold) {
+        Instant now = clock.instant();
+        Instant cutoff = now.minus(threshold);
+        synchronized (this) {
+            int removed = 0;
+            for (Map.Entry<EndpointState, EndpointModels> e : new ArrayList<>(perEndpoint.entrySet())) {
+                List<Entry> kept = new ArrayList<>();
+                for (Entry entry : e.getValue().entries()) {
+                    if (entry.lastSeen().isBefore(cutoff)) {
+                        removed++;
+                    } else {
+                        kept.add(entry);
+                    }
+                }
+                if (kept.size() != e.getValue().entries().size()) {
+                    if (kept.isEmpty()) {
+                        perEndpoint.remove(e.getKey());
+                    } else {
+                        perEndpoint.put(e.getKey(), new EndpointModels(List.copyOf(kept), e.getValue().updated()));
+                    }
+                }
+            }
+            if (removed > 0) {
+                rebuild(now);
+            }
+            return removed;
+        }
+    }
+
+    // ------------------------------------------------------------------ reads (lock-free)
+
+    public Snapshot snapshot() {
+        return snapshot;
+    }
+
+    /** All unified models, sorted by id (case-insensitive). */
+    public List<UnifiedModel> models() {
+        return snapshot.models();
+    }
+
+    /** A model by unified id or any alias, case-insensitive (an exact id match first). */
+    public Optional<UnifiedModel> find(String idOrAlias) {
+        if (idOrAlias == null) {
+            return Optional.empty();
+        }
+        List<UnifiedModel> hits = snapshot.byLowerName().get(idOrAlias.toLowerCase(Locale.ROOT));
+        if (hits == null || hits.isEmpty()) {
+            return Optional.empty();
+        }
+        for (UnifiedModel m : hits) {
+            if (m.id().equals(idOrAlias)) {
+                return Optional.of(m);
+            }
+        }
+        for (UnifiedModel m : hits) {
+            if (m.id().equalsIgnoreCase(idOrAlias)) {
+                return Optional.of(m);
+            }
+        }
+        return Optional.of(hits.get(0));
+    }
+
+    /**
+     * The endpoints serving a model name, one copy per endpoint, in endpoint configuration order: with
+     * the unifier, every copy of every unified model whose id or alias equals the name ignoring case
+     * (per endpoint, a copy with exactly that native name preferred, then one
+     * differing only in case); without it, copies with exactly that name.
+     */
+    public List<UnifiedModel.Source> sourcesFor(String model) {
+        if (model == null) {
+            return List.of();
+        }
+        Snapshot s = snapshot;
+        if (!unifier) {
+            return s.byExactName().getOrDefault(model, List.of());
+        }
+        List<UnifiedModel> hits = s.byLowerName().get(model.toLowerCase(Locale.ROOT));
+        if (hits == null) {
+            return List.of();
+        }
+        if (hits.size() == 1 && hits.get(0).sources().size() == 1) {
+            return hits.get(0).sources();
+        }
+        Map<EndpointState, UnifiedModel.Source> out = new LinkedHashMap<>();
+        for (UnifiedModel m : hits) {
+            for (UnifiedModel.Source src : m.sources()) {
+                if (src.nativeName().equals(model)) {
+                    out.putIfAbsent(src.endpoint(), src);
+                }
+            }
+        }
+        for (UnifiedModel m : hits) {
+            for (UnifiedModel.Source src : m.sources()) {
+                if (src.nativeName().equalsIgnoreCase(model)) {
+                    out.putIfAbsent(src.endpoint(), src);
+                }
+            }
+        }
+        for (UnifiedModel m : hits) {
+            for (UnifiedModel.Source src : m.sources()) {
+                out.putIfAbsent(src.endpoint(), src);
+            }
+        }
+        List<UnifiedModel.Source> list = new ArrayList<>(out.values());
+        list.sort(Comparator.comparingInt(src -> order.getOrDefault(src.endpoint(), Integer.MAX_VALUE)));
+        return list;
+    }
+
+    /** Whether any endpoint (any status) is known to serve the name. */
+    public boolean knows(String model) {
+        return !sourcesFor(model).isEmpty();
+    }
+
+    /** How many models an endpoint serves (for {@code /internal/status}). */
+    public int modelCount(EndpointState endpoint) {
+        return snapshot.countByEndpoint().getOrDefault(endpoint.name(), 0);
+    }
+
+    /** When the endpoint's models were last replaced by a discovery, or null. */
+    public Instant lastUpdated(EndpointState endpoint) {
+        synchronized (this) {
+            EndpointModels m = perEndpoint.get(endpoint);
+            return m == null ? null : m.updated();
+        }
+    }
+
+    /** The models one endpoint reported (as parsed, filtered), in its order. */
+    public List<DiscoveredModel> modelsOf(EndpointState endpoint) {
+        synchronized (this) {
+            EndpointModels m = perEndpoint.get(endpoint);
+            return m == null ? List.of() : m.entries().stream().map(Entry::model).toList();
+        }
+    }
+
+    // ------------------------------------------------------------------ unification
+
+    private static final class Group {
+        final String id;
+        final Set<String> digests = new LinkedHashSet<>();
+        final List<UnifiedModel.Source> sources = new ArrayList<>();
+
+        Group(String id) {
+            this.id = id;
+        }
+    }
+
+    /** Rebuilds and publishes the snapshot. Caller holds the lock. */
+    private void rebuild(Instant now) {
+        List<Group> groups = new ArrayList<>();
+        Map<String, Group> byDigest = new HashMap<>();
+        Map<String, Group> byName = new HashMap<>();
+        Map<String, Group> byId = new HashMap<>();
+        Map<String, List<UnifiedModel.Source>> exact = new HashMap<>();
+        Map<String, Integer> counts = new HashMap<>();
+
+        List<EndpointState> ordered = new ArrayList<>(perEndpoint.keySet());
+        ordered.sort(Comparator.comparingInt(e -> order.getOrDefault(e, Integer.MAX_VALUE)));
+        for (EndpointState ep : ordered) {
+            Profile profile = profiles.forType(ep.endpoint().type());
+            String type = profile.name();
+            for (Entry entry : perEndpoint.get(ep).entries()) {
+                DiscoveredModel m = entry.model();
+                UnifiedModel.Source src = new UnifiedModel.Source(ep, type, m.name(), m, entry.firstSeen(),
+                        entry.lastSeen());
+                exact.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(src);
+                Group g = unifier ? groupFor(m, byDigest, byName, byId, groups) : byId.computeIfAbsent(m.name(), k -> {
+                    Group n = new Group(k);
+                    groups.add(n);
+                    return n;
+                });
+                g.sources.add(src);
+                if (m.digest() != null) {
+                    g.digests.add(m.digest());
+                    byDigest.putIfAbsent(m.digest(), g);
+                }
+                byName.putIfAbsent(m.name().toLowerCase(Locale.ROOT), g);
+            }
+            counts.put(ep.name(), perEndpoint.get(ep).entries().size());
+        }
+
+        List<UnifiedModel> models = new ArrayList<>(groups.size());
+        for (Group g : groups) {
+            models.add(unify(g));
+        }
+        models.sort(Comparator.comparing((UnifiedModel u) -> u.id().toLowerCase(Locale.ROOT)).thenComparing(UnifiedModel::id));
+
+        Map<String, List<UnifiedModel>> lower = new HashMap<>();
+        for (UnifiedModel u : models) {
+            addKey(lower, u.id(), u);
+            for (UnifiedModel.Alias a : u.aliases()) {
+                addKey(lower, a.name(), u);
+            }
+        }
+        Map<String, List<UnifiedModel>> lowerFrozen = new HashMap<>();
+        lower.forEach((k, v) -> lowerFrozen.put(k, List.copyOf(v)));
+        Map<String, List<UnifiedModel.Source>> exactFrozen = new HashMap<>();
+        exact.forEach((k, v) -> exactFrozen.put(k, List.copyOf(v)));
+        snapshot = new Snapshot(Collections.unmodifiableList(models), Collections.unmodifiableMap(lowerFrozen),
+                Collections.unmodifiableMap(exactFrozen), Map.copyOf(counts), now);
+    }
+
+    private static void addKey(Map<String, List<UnifiedModel>> index, String name, UnifiedModel u) {
+        List<UnifiedModel> l = index.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>(1));
+        if (!l.contains(u)) {
+            l.add(u);
+        }
+    }
+
+    private static Group groupFor(DiscoveredModel m, Map<String, Group> byDigest, Map<String, Group> byName,
+            Map<String, Group> byId, List<Group> groups) {
+        String digest = m.digest();
+        if (digest != null) {
+            Group g = byDigest.get(digest);
+            if (g != null) {
+                return g;
+            }
+        }
+        String lower = m.name().toLowerCase(Locale.ROOT);
+        Group named = byName.get(lower);
+        String id = m.name();
+        if (named != null) {
+            if (digest == null || named.digests.isEmpty() || named.digests.contains(digest)) {
+                return named;
+            }
+            // same name, different content: a model of its own
+            id = m.name() + "-" + digest.substring(Math.max(0, digest.length() - 8));
+        }
+        Group existing = byId.get(id.toLowerCase(Locale.ROOT));
+        if (existing != null && (digest == null || existing.digests.isEmpty() || existing.digests.contains(digest))) {
+            return existing;
+        }
+        Group g = new Group(id);
+        groups.add(g);
+        byId.putIfAbsent(id.toLowerCase(Locale.ROOT), g);
+        return g;
+    }
+
+    private UnifiedModel unify(Group g) {
+        List<UnifiedModel.Alias> aliases = new ArrayList<>();
+        Set<String> aliasNames = new HashSet<>();
+        String family = null;
+        String paramSize = null;
+        String quant = null;
+        String format = null;
+        String digest = null;
+        String modified = null;
+        String publisher = null;
+        String explicitType = null;
+        long ctx = 0;
+        long disk = 0;
+        Instant first = null;
+        Instant last = null;
+        Set<String> caps = new LinkedHashSet<>();
+        for (UnifiedModel.Source s : g.sources) {
+            DiscoveredModel m = s.model();
+            if (aliasNames.add(m.name())) {
+                aliases.add(new UnifiedModel.Alias(m.name(), s.endpointType()));
+            }
+            family = family != null ? family : m.family();
+            paramSize = paramSize != null ? paramSize : m.parameterSize();
+            quant = quant != null ? quant : m.quantization();
+            format = format != null ? format : m.format();
+            digest = digest != null ? digest : m.digest();
+            modified = modified != null ? modified : m.modifiedAt();
+            publisher = publisher != null ? publisher : m.publisher();
+            explicitType = explicitType != null ? explicitType : m.type();
+            if (ctx <= 0 && m.contextLength() > 0) {
+                ctx = m.contextLength();
+            }
+            if (m.size() > 0) {
+                disk += m.size();
+            }
+            first = first == null || s.firstSeen().isBefore(first) ? s.firstSeen() : first;
+            last = last == null || s.lastSeen().isAfter(last) ? s.lastSeen() : last;
+            caps.addAll(ModelMeta.capabilities(profiles.forType(s.endpoint().endpoint().type()), m));
+        }
+        if (ctx <= 0) {
+            for (UnifiedModel.Source s : g.sources) {
+                var c = profiles.contextLengthFor(profiles.forType(s.endpoint().endpoint().type()), s.nativeName());
+                if (c.isPresent()) {
+                    ctx = c.getAsLong();
+                    break;
+                }
+            }
+        }
+        if (family == null) {
+            family = ModelMeta.guessFamily(g.id);
+        }
+        if (paramSize == null) {
+            paramSize = ModelMeta.guessParameterSize(g.id);
+        }
+        List<String> capList = orderCapabilities(caps);
+        return new UnifiedModel(g.id, aliases, g.sources, family, paramSize, ModelMeta.parameterCount(paramSize), quant,
+                format, ctx, ModelMeta.typeFor(explicitType, capList), publisher, capList, disk, digest, modified, first,
+                last);
+    }
+
+    private static final List<String> CAP_ORDER = List.of(ModelMeta.CAP_TEXT_GENERATION, ModelMeta.CAP_CHAT,
+            ModelMeta.CAP_COMPLETION, ModelMeta.CAP_VISION, ModelMeta.CAP_CODE, ModelMeta.CAP_EMBEDDING);
+
+    private static List<String> orderCapabilities(Set<String> caps) {
+        List<String> out = new ArrayList<>(caps.size());
+        for (String c : CAP_ORDER) {
+            if (caps.contains(c)) {
+                out.add(c);
+            }
+        }
+        for (String c : caps) {
+            if (!out.contains(c)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+}
