@@ -56,17 +56,17 @@ final class DemoCommand implements Callable<Integer> {
                 return 1;
             }
             printWelcome(sims);
+            if (exitAfterSeconds > 0) {
+                Thread.sleep(exitAfterSeconds * 1000);
+                olla.close();
+                return 0;
+            }
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 olla.close();
                 sims.forEach(SimulatedBackend::close);
                 stop.countDown();
             }, "olla-demo-shutdown"));
-            if (exitAfterSeconds > 0) {
-                stop.await(exitAfterSeconds, java.util.concurrent.TimeUnit.SECONDS);
-                olla.close();
-                return 0;
-            }
             stop.await();
             return 0;
         } catch (ConfigException e) {
@@ -135,7 +135,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("Try these in another terminal:");
         System.out.println();
         System.out.println("  # 1. a chat completion (OpenAI API through Olla)");
-        System.out.println("  curl -s " + base + "/olla/ollama/v1/chat/completions -H 'Content-Type: application/json' \\");
+        System.out.println("  curl -s " + base + "/olla/openai/v1/chat/completions -H 'Content-Type: application/json' \\");
         System.out.println("       -d '{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}'");
         System.out.println();
         System.out.println("  # 2. a streamed chat: tokens arrive one by one (Ollama API)");

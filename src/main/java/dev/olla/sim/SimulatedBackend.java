@@ -149,7 +149,11 @@ public final class SimulatedBackend implements AutoCloseable {
                     }
                 });
         try {
-            bind(requestedPort);
+            if (requestedPort == 0) {
+                bindOutsideEphemeralRange();
+            } else {
+                bind(requestedPort);
+            }
             if (faults.refuseConnections()) {
                 applyRefuse(true);
             }
@@ -159,6 +163,25 @@ public final class SimulatedBackend implements AutoCloseable {
             throw e;
         }
         return this;
+    }
+
+    /**
+     * "Port 0" picks a free port below the kernel's ephemeral range (32768+ on Linux), so that after
+     * {@code refuseConnections(true)} unbinds it, no outgoing connection can take it before the
+     * port is bound again.
+     */
+    private void bindOutsideEphemeralRange() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < 50; i++) {
+            int candidate = 20_000 + r.nextInt(12_000);
+            ChannelFuture f = bootstrap.bind(new InetSocketAddress(host, candidate)).awaitUninterruptibly();
+            if (f.isSuccess()) {
+                serverChannel = f.channel();
+                port = candidate;
+                return;
+            }
+        }
+        bind(0);
     }
 
     private void bind(int p) {
