@@ -170,7 +170,6 @@ final class Attempt extends Deadlines.Entry {
         } else {
             state = State.BUFFERING;
             bufferedHead = call.clientHead(r, ep, false, now);
-            buffered = ex.channel().alloc().compositeBuffer(1024);
         }
     }
 
@@ -197,19 +196,33 @@ final class Attempt extends Deadlines.Entry {
             }
             return;
         }
+        if (last && buffered == null) {
+            // The common case: the whole body came in one piece; pass that buffer on as it is.
+            respondBuffered(c.content().retain());
+            c.release();
+            return;
+        }
+        if (buffered == null) {
+            buffered = ex.channel().alloc().compositeBuffer(1024);
+        }
         if (n > 0) {
             buffered.addComponent(true, c.content().retain());
         }
         c.release();
         if (last) {
-            FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, bufferedHead.status(), buffered,
-                    bufferedHead.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+            CompositeByteBuf body = buffered;
             buffered = null;
-            full.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-            HttpUtil.setContentLength(full, full.content().readableBytes());
-            finish(Outcome.OK, null);
-            ex.respond(full);
+            respondBuffered(body);
         }
+    }
+
+    private void respondBuffered(io.netty.buffer.ByteBuf body) {
+        FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, bufferedHead.status(), body,
+                bufferedHead.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+        full.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+        HttpUtil.setContentLength(full, body.readableBytes());
+        finish(Outcome.OK, null);
+        ex.respond(full);
     }
 
     void onBackendReadComplete() {

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -82,6 +83,9 @@ final class ChannelPool {
 
     private Bootstrap bootstrap(EventLoop loop) {
         int read = Math.max(256, settings.readBuffer());
+        // Backends are configured by the operator; their response headers are not re-validated.
+        HttpDecoderConfig decoder = new HttpDecoderConfig().setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(64 * 1024).setMaxChunkSize(read).setValidateHeaders(false);
         return new Bootstrap()
                 .group(loop)
                 .channel(Transport.clientChannel())
@@ -95,7 +99,7 @@ final class ChannelPool {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
-                                .addLast("codec", new HttpClientCodec(4096, 64 * 1024, read))
+                                .addLast("codec", new HttpClientCodec(decoder, false, false))
                                 .addLast("backend", new BackendHandler(ChannelPool.this));
                     }
                 });

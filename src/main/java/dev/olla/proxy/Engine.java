@@ -79,7 +79,8 @@ public final class Engine {
     }
 
     private CircuitBreaker breaker(Endpoint endpoint) {
-        return breakerByEndpoint.computeIfAbsent(endpoint.name(),
+        CircuitBreaker b = breakerByEndpoint.get(endpoint.name());
+        return b != null ? b : breakerByEndpoint.computeIfAbsent(endpoint.name(),
                 k -> new CircuitBreaker(OLLA_BREAKER_THRESHOLD, OLLA_BREAKER_OPEN, System::nanoTime));
     }
 

@@ -4,9 +4,11 @@ import dev.olla.BuildInfo;
 import dev.olla.endpoint.Endpoint;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -63,63 +65,89 @@ final class HeaderRules {
         return tokens;
     }
 
-    /** Headers for the request sent to {@code endpoint}. */
-    static void requestHeaders(HttpHeaders client, HttpHeaders out, Endpoint endpoint, String clientIp,
-            String clientHost, String model, int contentLength) {
-        Set<String> extraHop = connectionTokens(client);
-        for (Map.Entry<String, String> e : client) {
+    /**
+     * Turns the client's request headers, in place and once per request, into the headers every
+     * attempt forwards: hop-by-hop and credential headers removed, forwarding headers added.
+     */
+    static void prepareForwarding(HttpHeaders h, String clientIp, String model) {
+        Set<String> extraHop = connectionTokens(h);
+        List<String> drop = null;
+        for (Map.Entry<String, String> e : h) {
             String name = e.getKey();
-            if (in(REQUEST_DROP, name) || (!extraHop.isEmpty() && extraHop.contains(name.toLowerCase(Locale.ROOT)))) {
-                continue;
+            if (in(REQUEST_DROP, name) && !"host".equalsIgnoreCase(name)
+                    || (!extraHop.isEmpty() && extraHop.contains(name.toLowerCase(Locale.ROOT)))) {
+                if (drop == null) {
+                    drop = new ArrayList<>(4);
+                }
+                drop.add(name);
             }
-            out.add(name, e.getValue());
         }
-        out.set(HttpHeaderNames.HOST, endpoint.authority());
-        String xff = client.get("X-Forwarded-For");
-        out.set("X-Forwarded-For", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
-        if (!client.contains("X-Forwarded-Proto")) {
-            out.set("X-Forwarded-Proto", "http");
+        if (drop != null) {
+            drop.forEach(h::remove);
         }
-        if (!client.contains("X-Forwarded-Host") && clientHost != null) {
-            out.set("X-Forwarded-Host", clientHost);
+        String host = h.get(HttpHeaderNames.HOST);
+        String xff = h.get("X-Forwarded-For");
+        h.set("X-Forwarded-For", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
+        if (!h.contains("X-Forwarded-Proto")) {
+            h.set("X-Forwarded-Proto", "http");
         }
-        if (!client.contains("X-Real-IP")) {
-            out.set("X-Real-IP", clientIp);
+        if (!h.contains("X-Forwarded-Host") && host != null) {
+            h.set("X-Forwarded-Host", host);
         }
-        String via = client.get(HttpHeaderNames.VIA);
-        out.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
-        out.set("X-Proxied-By", SERVED_BY);
+        if (!h.contains("X-Real-IP")) {
+            h.set("X-Real-IP", clientIp);
+        }
+        String via = h.get(HttpHeaderNames.VIA);
+        h.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
+        h.set("X-Proxied-By", SERVED_BY);
         if (model != null) {
-            out.set("X-Model", model);
+            h.set("X-Model", model);
         }
-        endpoint.requestHeaders().forEach(out::set);
-        out.setInt(HttpHeaderNames.CONTENT_LENGTH, contentLength);
     }
 
-    /** Copies the backend's response headers that may reach the client. */
-    static void responseHeaders(HttpHeaders backend, HttpHeaders out, Endpoint endpoint, boolean keepLength) {
-        Set<String> extraHop = connectionTokens(backend);
-        Set<String> privateNames = endpoint.privateHeaderNames();
-        for (Map.Entry<String, String> e : backend) {
-            String name = e.getKey();
-            if (in(RESPONSE_DROP, name)) {
-                continue;
-            }
-            if (name.length() >= 6 && name.regionMatches(true, 0, "x-olla", 0, 6)) {
-                continue;
-            }
-            if (!keepLength && HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
-                continue;
-            }
-            if (!extraHop.isEmpty() || !privateNames.isEmpty()) {
-                String lower = name.toLowerCase(Locale.ROOT);
-                if (extraHop.contains(lower) || privateNames.contains(lower)) {
-                    continue;
-                }
-            }
-            out.add(name, e.getValue());
+    /**
+     * Sets what differs per endpoint on the prepared headers: Host, Content-Length, and the
+     * endpoint's own headers and auth (removing those a previous attempt set for another endpoint).
+     */
+    static void forEndpoint(HttpHeaders h, Endpoint endpoint, Endpoint previous, int contentLength) {
+        if (previous != null && previous != endpoint) {
+            previous.requestHeaders().keySet().forEach(h::remove);
         }
-        String via = backend.get(HttpHeaderNames.VIA);
-        out.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
+        h.set(HttpHeaderNames.HOST, endpoint.authority());
+        if (!endpoint.requestHeaders().isEmpty()) {
+            endpoint.requestHeaders().forEach(h::set);
+        }
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, contentLength);
+    }
+
+    /**
+     * Removes, in place, the backend's response headers that must not reach the client, and adds
+     * Via. The backend's head is then reused as the client's (no copy).
+     */
+    static void filterResponse(HttpHeaders h, Endpoint endpoint, boolean keepLength) {
+        Set<String> extraHop = connectionTokens(h);
+        Set<String> privateNames = endpoint.privateHeaderNames();
+        List<String> drop = null;
+        for (Map.Entry<String, String> e : h) {
+            String name = e.getKey();
+            boolean remove = in(RESPONSE_DROP, name)
+                    || (name.length() >= 6 && name.regionMatches(true, 0, "x-olla", 0, 6))
+                    || (!keepLength && HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name));
+            if (!remove && (!extraHop.isEmpty() || !privateNames.isEmpty())) {
+                String lower = name.toLowerCase(Locale.ROOT);
+                remove = extraHop.contains(lower) || privateNames.contains(lower);
+            }
+            if (remove) {
+                if (drop == null) {
+                    drop = new ArrayList<>(4);
+                }
+                drop.add(name);
+            }
+        }
+        if (drop != null) {
+            drop.forEach(h::remove);
+        }
+        String via = h.get(HttpHeaderNames.VIA);
+        h.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
     }
 }

@@ -9,8 +9,7 @@ import dev.olla.server.Exchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
@@ -69,6 +68,8 @@ final class ProxyCall {
     private int maxAttempts;
     private String lastError;
     private final long startNanos = System.nanoTime();
+    private boolean headersPrepared;
+    private Endpoint lastEndpoint;
 
     private final List<EndpointState> typed;
 
@@ -272,11 +273,15 @@ final class ProxyCall {
     /** The request to send to this endpoint: same method, headers per {@link HeaderRules}, the body replayed. */
     FullHttpRequest backendRequest(Endpoint ep) {
         ByteBuf body = bodyFor(ep);
-        HttpHeaders headers = new DefaultHttpHeaders(false);
-        HeaderRules.requestHeaders(ex.requestHeaders(), headers, ep, ex.clientIp(),
-                ex.requestHeaders().get("Host"), model, body.readableBytes());
+        HttpHeaders headers = ex.requestHeaders();
+        if (!headersPrepared) {
+            HeaderRules.prepareForwarding(headers, ex.clientIp(), model);
+            headersPrepared = true;
+        }
+        HeaderRules.forEndpoint(headers, ep, lastEndpoint, body.readableBytes());
+        lastEndpoint = ep;
         return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, ex.method(),
-                PathRules.targetUri(ep, rest, ex.query()), body, headers, new DefaultHttpHeaders(false));
+                PathRules.targetUri(ep, rest, ex.query()), body, headers, EmptyHttpHeaders.INSTANCE);
     }
 
     /** The body for an attempt (its own reader index); with an alias, the model field rewritten. */
@@ -296,11 +301,14 @@ final class ProxyCall {
                 src.retainedSlice(src.readerIndex() + end, src.readableBytes() - end));
     }
 
-    /** The response head for the client: the backend's status and safe headers, plus ours. */
+    /**
+     * The response head for the client: the backend's own head object, its unsafe headers removed
+     * and ours added (no copy).
+     */
     HttpResponse clientHead(HttpResponse backend, Endpoint ep, boolean keepLength, long headNanos) {
-        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status(), false);
-        HttpHeaders h = head.headers();
-        HeaderRules.responseHeaders(backend.headers(), h, ep, keepLength);
+        backend.setProtocolVersion(HttpVersion.HTTP_1_1);
+        HttpHeaders h = backend.headers();
+        HeaderRules.filterResponse(h, ep, keepLength);
         h.set(H_ENDPOINT, ep.name());
         h.set(H_BACKEND_TYPE, ep.type());
         if (model != null) {
@@ -308,6 +316,6 @@ final class ProxyCall {
         }
         h.set(H_RESPONSE_TIME, ((headNanos - startNanos) / 1_000_000) + "ms");
         h.set(H_SERVED_BY, HeaderRules.SERVED_BY);
-        return head;
+        return backend;
     }
 }
