@@ -15,6 +15,7 @@ root="$(dirname "$here")"
 . "$root/scripts/jdk.sh"
 olla_find_jdk
 JAVA="$JAVA_HOME/bin/java"
+OLLA_JAVA_FLAGS="$(olla_java_flags)"
 DUR="${1:-15}"
 WARM="${2:-20}"
 PROXY_CORE="${PROXY_CORE:-0}"
@@ -50,7 +51,7 @@ taskset -c "$LOAD_CORE" nginx -c "$out/nginx-backend.conf" -p "$out" & pids+=($!
 wait_port $BACKEND_PORT
 
 summary="$out/summary.txt"
-echo "Olla benchmark $stamp: ${CONNS} connections, ${DUR}s per run after ${WARM}s warm-up; proxy on core $PROXY_CORE, load on core $LOAD_CORE" | tee "$summary"
+echo "Olla benchmark $stamp: ${CONNS} connections, median of ${ROUNDS:-3} alternating ${DUR}s rounds after ${WARM}s warm-up each; proxies on core $PROXY_CORE, wrk + backend on core $LOAD_CORE" | tee "$summary"
 printf '%-14s %12s %10s %10s %10s   %s\n' target req/s p50_ms p99_ms paced_p99 "(paced: ${CONNS} conns x ${PACE_MS}ms pause)" | tee -a "$summary"
 
 # wrk's --latency output -> "rps p50 p99" (ms)
@@ -63,19 +64,9 @@ run_wrk() {
     END { printf "%s %s %s %s\n", rps, p50, p99, (non2xx==""?0:non2xx) }' "$out/wrk.tmp"
 }
 
-measure() {
-  local name="$1" url="$2"
-  cat "$out/wrk.tmp" >/dev/null 2>&1 || true
-  run_wrk "$url" post.lua "$WARM" > /dev/null
-  read -r rps p50 p99 bad < <(run_wrk "$url" post.lua "$DUR"); cp "$out/wrk.tmp" "$out/wrk-$name.txt"
-  read -r _ _ pp99 pbad < <(run_wrk "$url" paced.lua "$DUR"); cp "$out/wrk.tmp" "$out/wrk-$name-paced.txt"
-  printf '%-14s %12s %10s %10s %10s   non-2xx=%s/%s\n' "$name" "$rps" "$p50" "$p99" "$pp99" "$bad" "$pbad" | tee -a "$summary"
-  echo "$name $rps $p50 $p99 $pp99" >> "$out/raw.txt"
-}
-
 start_olla() {
   local engine="$1" backend_url="$2" health="$3"
-  cat > "$out/olla-$engine.yaml" <<YAML
+  cat > "$out/olla-$engine-$OLLA_PORT.yaml" <<YAML
 server:
   host: 127.0.0.1
   port: $OLLA_PORT
@@ -95,27 +86,46 @@ discovery:
 logging:
   level: warn
 YAML
-  taskset -c "$PROXY_CORE" "$JAVA" -Xms256m -Xmx256m -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED \
-    -jar "$root/target/olla.jar" -c "$out/olla-$engine.yaml" > "$out/olla-$engine.log" 2>&1 &
+  taskset -c "$PROXY_CORE" "$JAVA" -Xms256m -Xmx256m -XX:+UseSerialGC $OLLA_JAVA_FLAGS \
+    -jar "$root/target/olla.jar" -c "$out/olla-$engine-$OLLA_PORT.yaml" > "$out/olla-$engine-$OLLA_PORT.log" 2>&1 &
   olla_pid=$!; pids+=($olla_pid)
   wait_port $OLLA_PORT
 }
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # ---------------------------------------------------------------- throughput and added latency
-measure direct "http://127.0.0.1:$BACKEND_PORT/v1/chat/completions"
-
+# All three proxies run at once on the proxy core (idle ones cost nothing); after each one's JIT
+# warm-up they are measured in alternating rounds and the median round is reported, because a
+# shared machine drifts over minutes.
+ROUNDS="${ROUNDS:-3}"
 conf nginx-proxy.conf
-taskset -c "$PROXY_CORE" nginx -c "$out/nginx-proxy.conf" -p "$out" & nginx_pid=$!; pids+=($nginx_pid)
+taskset -c "$PROXY_CORE" nginx -c "$out/nginx-proxy.conf" -p "$out" & pids+=($!)
 wait_port $NGINX_PORT
-measure nginx "http://127.0.0.1:$NGINX_PORT/olla/openai/v1/chat/completions"
-stop_pid $nginx_pid
-
-for engine in olla sherpa; do
-  start_olla $engine "http://127.0.0.1:$BACKEND_PORT" "http://127.0.0.1:$BACKEND_PORT/health"
-  measure "olla-$engine" "http://127.0.0.1:$OLLA_PORT/olla/openai/v1/chat/completions"
-  stop_pid $olla_pid
+OLLA_PORT=18082; start_olla olla "http://127.0.0.1:$BACKEND_PORT" "http://127.0.0.1:$BACKEND_PORT/health"
+OLLA_PORT=18083; start_olla sherpa "http://127.0.0.1:$BACKEND_PORT" "http://127.0.0.1:$BACKEND_PORT/health"
+declare -A URL=(
+  [direct]="http://127.0.0.1:$BACKEND_PORT/v1/chat/completions"
+  [nginx]="http://127.0.0.1:$NGINX_PORT/olla/openai/v1/chat/completions"
+  [olla-olla]="http://127.0.0.1:18082/olla/openai/v1/chat/completions"
+  [olla-sherpa]="http://127.0.0.1:18083/olla/openai/v1/chat/completions"
+)
+targets="direct nginx olla-olla olla-sherpa"
+for t in $targets; do run_wrk "${URL[$t]}" post.lua "$WARM" > /dev/null; done
+: > "$out/rounds.txt"
+for r in $(seq 1 "$ROUNDS"); do
+  for t in $targets; do
+    read -r rps p50 p99 bad < <(run_wrk "${URL[$t]}" post.lua "$DUR"); cp "$out/wrk.tmp" "$out/wrk-$t-$r.txt"
+    read -r _ _ pp99 pbad < <(run_wrk "${URL[$t]}" paced.lua "$DUR"); cp "$out/wrk.tmp" "$out/wrk-$t-$r-paced.txt"
+    echo "$t $r $rps $p50 $p99 $pp99 $bad $pbad" >> "$out/rounds.txt"
+  done
 done
+# median of the rounds per target (by req/s; its latencies alongside)
+for t in $targets; do
+  grep "^$t " "$out/rounds.txt" | sort -k3,3n | awk -v n="$ROUNDS" 'NR==int((n+1)/2) {printf "%-14s %12s %10s %10s %10s   non-2xx=%s/%s\n", $1, $3, $4, $5, $6, $7, $8; print $1, $3, $4, $5, $6 > "/dev/stderr"}' 2>> "$out/raw.txt" | tee -a "$summary"
+done
+for p in "${pids[@]}"; do [ "$p" != "${pids[0]}" ] && stop_pid "$p"; done
+pids=("${pids[0]}")
+OLLA_PORT=18082
 
 # ---------------------------------------------------------------- streaming latency
 echo | tee -a "$summary"

@@ -25,3 +25,13 @@ olla_find_jdk() {
   echo "Olla needs a JDK 21 or newer; none found (looked at \$JAVA_HOME, PATH, /usr/lib/jvm)." >&2
   return 1
 }
+# JVM flags for running Olla fast on this JDK: Netty needs sun.misc.Unsafe for its fastest
+# buffers, which JDK 23+ only grants with this flag (older JDKs allow it by default and reject it).
+olla_java_flags() {
+  local v; v=$(java_major "$JAVA_HOME")
+  local flags="--enable-native-access=ALL-UNNAMED"
+  if [ -n "$v" ] && [ "$v" -ge 23 ] 2>/dev/null; then
+    flags="$flags --sun-misc-unsafe-memory-access=allow"
+  fi
+  echo "$flags"
+}
