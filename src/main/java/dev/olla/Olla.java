@@ -148,7 +148,7 @@ public final class Olla implements AutoCloseable {
 
     @Override
     public void close() {
-        LOG.info("shutting down (grace {})", config.server().shutdownTimeout());
+        LOG.info("shutting down (grace {})", dev.olla.config.GoDuration.format(config.server().shutdownTimeout()));
         server.stop(config.server().shutdownTimeout());
         health.close();
         discovery.close();

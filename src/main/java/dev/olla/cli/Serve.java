@@ -45,6 +45,16 @@ final class Serve {
         return 0;
     }
 
+    /** Port taken: a JDK BindException (NIO) or Netty's native EADDRINUSE error (epoll). */
+    static boolean isAddressInUse(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Starts Olla, turning start-up failures (port in use, ...) into one clear line; null on failure. */
     static Olla start(Startup.Loaded boot) {
         LoadedConfig loaded = boot.config();
@@ -52,7 +62,7 @@ final class Serve {
             return Olla.start(loaded.config(), boot.profiles());
         } catch (Exception e) {
             String where = loaded.config().server().host() + ":" + loaded.config().server().port();
-            if (e instanceof BindException) {
+            if (isAddressInUse(e)) {
                 System.err.println("olla: cannot listen on " + where + ": " + e.getMessage()
                         + " (is another Olla running? change server.port or OLLA_SERVER_PORT)");
             } else {

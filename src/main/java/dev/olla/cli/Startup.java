@@ -22,6 +22,21 @@ final class Startup {
 
     private Startup() {}
 
+    /** Endpoints whose type proxy.profile_filter removed (they would silently change type). */
+    static java.util.List<String> excludedTypes(OllaConfig config, ProfileRegistry all, ProfileRegistry filtered) {
+        java.util.List<String> problems = new java.util.ArrayList<>();
+        java.util.List<OllaConfig.Endpoint> eps = config.discovery().staticConfig().endpoints();
+        for (int i = 0; i < eps.size(); i++) {
+            String type = eps.get(i).type();
+            String canonical = all.canonicalType(type);
+            if (canonical != null && !canonical.equals(filtered.canonicalType(type))) {
+                problems.add("discovery.static.endpoints[" + i + "].type: \"" + type
+                        + "\" is excluded by proxy.profile_filter; include it or change the endpoint's type");
+            }
+        }
+        return problems;
+    }
+
     /** Null (after printing why) when the configuration or a profile is invalid. */
     static Loaded load(Path configPath, Map<String, String> env) {
         try {
@@ -29,6 +44,12 @@ final class Startup {
             LoadedConfig loaded = ConfigLoader.load(configPath, env, all.knownTypes());
             OllaConfig.Filter f = loaded.config().proxy().profileFilter();
             ProfileRegistry profiles = ProfileRegistry.load(PROFILE_DIR, f.include(), f.exclude());
+            java.util.List<String> excluded = excludedTypes(loaded.config(), all, profiles);
+            if (!excluded.isEmpty()) {
+                System.err.println("olla: invalid configuration (" + loaded.source() + "):");
+                excluded.forEach(p -> System.err.println("  - " + p));
+                return null;
+            }
             return new Loaded(loaded, profiles);
         } catch (ConfigException e) {
             System.err.println("olla: invalid configuration"

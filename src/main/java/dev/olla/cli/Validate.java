@@ -36,6 +36,8 @@ final class Validate {
                     names.append(names.length() == 0 ? "" : ", ").append(p.name());
                 }
                 report.ok("profiles: " + filtered.all().size() + " loaded (" + names + ")");
+                ProfileRegistry all = profiles;
+                report.loaded().ifPresent(l -> Startup.excludedTypes(l.config(), all, filtered).forEach(report::fail));
             } catch (ProfileException e) {
                 report.fail("profiles: " + e.getMessage());
             }

@@ -103,7 +103,8 @@ final class ConfigValidator {
         notNegative("server.shutdown_timeout", s.shutdownTimeout());
         if (s.writeTimeout() != null && s.writeTimeout().compareTo(Duration.ZERO) > 0) {
             problems.warn("server.write_timeout", GoDuration.format(s.writeTimeout())
-                    + " will cut off long streaming responses; 0s is recommended");
+                    + " is ignored: Olla never cuts a response off on the client side (streams can run for"
+                    + " minutes); use proxy.response_timeout to bound a backend response");
         }
         if (s.requestLimits() != null) {
             notNegative("server.request_limits.max_body_size", s.requestLimits().maxBodySize());

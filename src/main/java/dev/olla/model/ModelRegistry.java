@@ -203,7 +203,17 @@ public final class ModelRegistry {
         }
         Snapshot s = snapshot;
         if (!unifier) {
-            return s.byExactName().getOrDefault(model, List.of());
+            List<UnifiedModel.Source> exact = s.byExactName().get(model);
+            if (exact != null) {
+                return exact;
+            }
+            // Routing names are lower-cased: match native names that differ only in case.
+            for (Map.Entry<String, List<UnifiedModel.Source>> e : s.byExactName().entrySet()) {
+                if (e.getKey().equalsIgnoreCase(model)) {
+                    return e.getValue();
+                }
+            }
+            return List.of();
         }
         List<UnifiedModel> hits = s.byLowerName().get(model.toLowerCase(Locale.ROOT));
         if (hits == null) {

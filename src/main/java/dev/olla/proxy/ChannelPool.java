@@ -12,6 +12,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -33,7 +36,7 @@ final class ChannelPool {
      * @param readBuffer    the largest single read from a backend (proxy.stream_buffer_size)
      */
     record Settings(boolean perEndpoint, int maxIdlePerKey, Duration keepAlive, ByteBufAllocator allocator,
-            int readBuffer, Duration connectTimeout, boolean tcpKeepAlive) {}
+            int readBuffer, Duration connectTimeout, boolean tcpKeepAlive, Duration tlsHandshakeTimeout) {}
 
     private final Settings settings;
     private final Map<EventLoop, Map<String, ArrayDeque<BackendHandler>>> idle = new ConcurrentHashMap<>();
@@ -75,17 +78,56 @@ final class ChannelPool {
         return null;
     }
 
-    /** Opens a new connection on {@code loop}. */
+    /** Opens a new connection on {@code loop} (TLS for https endpoints). */
     ChannelFuture connect(EventLoop loop, Endpoint ep) {
         Bootstrap b = bootstraps.computeIfAbsent(loop, this::bootstrap);
+        if (ep.tls()) {
+            b = b.clone().handler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    SslHandler tls = tls().newHandler(ch.alloc(), ep.host(), ep.port());
+                    long hs = settings.tlsHandshakeTimeout().toMillis();
+                    tls.setHandshakeTimeoutMillis(hs > 0 ? hs : 10_000);
+                    ch.pipeline().addLast("tls", tls);
+                    addHttp(ch);
+                }
+            });
+        }
         return b.connect(ep.host(), ep.port());
     }
 
-    private Bootstrap bootstrap(EventLoop loop) {
+    private volatile SslContext tls;
+
+    /** The TLS client context for https endpoints: the JDK's trust store, hostname verification on. */
+    private SslContext tls() {
+        SslContext c = tls;
+        if (c == null) {
+            synchronized (this) {
+                if (tls == null) {
+                    try {
+                        tls = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
+                    } catch (javax.net.ssl.SSLException e) {
+                        throw new IllegalStateException("cannot set up TLS for backends: " + e.getMessage(), e);
+                    }
+                }
+                c = tls;
+            }
+        }
+        return c;
+    }
+
+    private void addHttp(Channel ch) {
         int read = Math.max(256, settings.readBuffer());
         // Backends are configured by the operator; their response headers are not re-validated.
         HttpDecoderConfig decoder = new HttpDecoderConfig().setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(64 * 1024).setMaxChunkSize(read).setValidateHeaders(false);
+        ch.pipeline()
+                .addLast("codec", new HttpClientCodec(decoder, false, false))
+                .addLast("backend", new BackendHandler(this));
+    }
+
+    private Bootstrap bootstrap(EventLoop loop) {
+        int read = Math.max(256, settings.readBuffer());
         return new Bootstrap()
                 .group(loop)
                 .channel(Transport.clientChannel())
@@ -93,14 +135,13 @@ final class ChannelPool {
                 .option(ChannelOption.SO_KEEPALIVE, settings.tcpKeepAlive())
                 .option(ChannelOption.ALLOCATOR, settings.allocator())
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, Math.min(2048, read), read))
+                // 0 = no connect timeout (Netty's meaning too)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                        (int) Math.min(Integer.MAX_VALUE, Math.max(1, settings.connectTimeout().toMillis())))
+                        (int) Math.min(Integer.MAX_VALUE, Math.max(0, settings.connectTimeout().toMillis())))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline()
-                                .addLast("codec", new HttpClientCodec(decoder, false, false))
-                                .addLast("backend", new BackendHandler(ChannelPool.this));
+                        addHttp(ch);
                     }
                 });
     }

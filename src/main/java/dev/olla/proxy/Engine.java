@@ -43,8 +43,10 @@ public final class Engine {
         ByteBufAllocator alloc = olla ? PooledByteBufAllocator.DEFAULT : new UnpooledByteBufAllocator(false);
         Duration keepAlive = proxy.connectionKeepAlive().isZero() ? Duration.ofSeconds(30) : proxy.connectionKeepAlive();
         ChannelPool.Settings settings = olla
-                ? new ChannelPool.Settings(true, 256, keepAlive, alloc, buffer, proxy.connectionTimeout(), true)
-                : new ChannelPool.Settings(false, 64, keepAlive, alloc, buffer, proxy.connectionTimeout(), false);
+                ? new ChannelPool.Settings(true, 256, keepAlive, alloc, buffer, proxy.connectionTimeout(), true,
+                        proxy.tlsHandshakeTimeout())
+                : new ChannelPool.Settings(false, 64, keepAlive, alloc, buffer, proxy.connectionTimeout(), false,
+                        proxy.tlsHandshakeTimeout());
         return new Engine(proxy.engine().name().toLowerCase(Locale.ROOT), new ChannelPool(settings), olla);
     }
 

@@ -16,11 +16,14 @@ final class PathRules {
      */
     static String targetUri(Endpoint endpoint, String rest, String query) {
         String path = rest.isEmpty() ? "/" : rest;
+        // Dot segments are resolved before the base path is prepended, so a request can never
+        // climb out of an endpoint's base path.
+        if (path.contains("/.") || path.contains("%2e") || path.contains("%2E")) {
+            path = removeDotSegments(path);
+        }
         String base = endpoint.basePath();
         if (endpoint.preservePath() && !base.isEmpty()) {
             path = base + path;
-        } else if (path.contains("/.") || path.contains("%2e") || path.contains("%2E")) {
-            path = removeDotSegments(path);
         }
         return query == null ? path : path + '?' + query;
     }

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
@@ -207,7 +206,18 @@ final class HttpServerHandler extends ChannelDuplexHandler {
             LOG.info("{} {} rejected: {} {}", req.method(), req.uri().length() > 200 ? req.uri().substring(0, 200) : req.uri(),
                     error.status().code(), error.message());
         }
-        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        // Half-close and keep discarding what the client still sends for a moment: closing with
+        // unread input would make the kernel reset the connection and the client could lose the answer.
+        ctx.writeAndFlush(res).addListener(f -> {
+            if (ctx.channel() instanceof io.netty.channel.socket.DuplexChannel d && d.isActive()) {
+                d.shutdownOutput();
+                ctx.executor().schedule(() -> {
+                    ctx.close();
+                }, 1, java.util.concurrent.TimeUnit.SECONDS);
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     // ------------------------------------------------------------------ exchange lifecycle

@@ -106,6 +106,25 @@ class CliTest {
     }
 
     @Test
+    void endpointWhoseTypeTheProfileFilterExcludesIsAnError() throws Exception {
+        Path cfg = dir.resolve("filtered.yaml");
+        Files.writeString(cfg, """
+                proxy:
+                  profile_filter:
+                    exclude: ["vllm"]
+                discovery:
+                  static:
+                    endpoints:
+                      - name: box
+                        url: http://127.0.0.1:8000
+                        type: vllm
+                """);
+        Result r = run("validate", "-c", cfg.toString());
+        assertThat(r.code()).isNotZero();
+        assertThat(r.out()).contains("[FAIL] discovery.static.endpoints[0].type: \"vllm\" is excluded by proxy.profile_filter");
+    }
+
+    @Test
     void servingWithABadConfigExitsNonZeroWithoutAStackTrace() throws Exception {
         Path cfg = dir.resolve("bad.yaml");
         Files.writeString(cfg, "server:\n  port: [1, 2\n");

@@ -131,6 +131,14 @@ class ModelRoutingProxyTest {
     }
 
     @Test
+    void mixedCaseModelNamesRouteWithTheUnifierOff() throws Exception {
+        olla = three().set("model_registry", "enable_unifier", false).start();
+        HttpResponse<String> r = olla.post("/olla/vllm/v1/chat/completions", chat("meta-llama/Llama-3.1-8B"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Olla-Endpoint")).hasValue("c");
+    }
+
+    @Test
     void listingsAreAnsweredByOllaInEachFormat() throws Exception {
         olla = three().start();
         JsonNode unified = JSON.readTree(olla.get("/olla/models").body());

@@ -1,0 +1,76 @@
+package dev.olla.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import dev.olla.TestOlla;
+import java.io.FileInputStream;
+import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An https:// endpoint is proxied over TLS (trust comes from the JDK's usual trust-store settings). */
+class TlsBackendTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void httpsEndpointIsProxiedOverTls() throws Exception {
+        Path ks = dir.resolve("backend.p12");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "backend", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-storetype", "PKCS12",
+                "-keystore", ks.toString(), "-storepass", "changeit", "-keypass", "changeit")
+                .redirectErrorStream(true).start();
+        assertThat(p.waitFor()).isZero();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (FileInputStream in = new FileInputStream(ks.toFile())) {
+            store.load(in, "changeit".toCharArray());
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(store, "changeit".toCharArray());
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), null, null);
+        HttpsServer backend = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        backend.setHttpsConfigurator(new HttpsConfigurator(ssl));
+        backend.createContext("/", ex -> {
+            byte[] body = ("{\"path\":\"" + ex.getRequestURI() + "\",\"secure\":true}").getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        backend.start();
+        String oldStore = System.getProperty("javax.net.ssl.trustStore");
+        System.setProperty("javax.net.ssl.trustStore", ks.toString());
+        System.setProperty("javax.net.ssl.trustStorePassword", "changeit");
+        System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+        String url = "https://localhost:" + backend.getAddress().getPort();
+        try (TestOlla olla = TestOlla.builder()
+                .set("discovery", "model_discovery", java.util.Map.of("enabled", false))
+                .endpoint("secure", url, "openai-compatible").start()) {
+            for (String engine : new String[] {"first", "second (pooled)"}) {
+                HttpResponse<String> r = olla.get("/olla/openai/v2/anything?x=1");
+                assertThat(r.statusCode()).as(engine + ": " + r.body()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("{\"path\":\"/v2/anything?x=1\",\"secure\":true}");
+                assertThat(r.headers().firstValue("X-Olla-Endpoint")).hasValue("secure");
+            }
+        } finally {
+            backend.stop(0);
+            if (oldStore == null) {
+                System.clearProperty("javax.net.ssl.trustStore");
+            } else {
+                System.setProperty("javax.net.ssl.trustStore", oldStore);
+            }
+            System.clearProperty("javax.net.ssl.trustStorePassword");
+            System.clearProperty("javax.net.ssl.trustStoreType");
+        }
+    }
+}
