@@ -150,12 +150,14 @@ class ModelRouterTest {
     }
 
     @Test
-    void unifierOffIsExactAndCaseSensitive() {
+    void unifierOffMatchesNativeNamesIgnoringCaseOnly() {
+        // routing names arrive lower-cased, so an exact-only lookup could never match "Llama"
         ModelRegistry exact = new ModelRegistry(ModelTestKit.registry(a, c), false);
         exact.replace(c, List.of(named("meta-llama/Llama-3.1-8B"), named("lower-case")));
         ModelRouter r = new ModelRouter(exact, null, null, null);
-        assertThat(r.route("meta-llama/llama-3.1-8b", all).reason()).isEqualTo("model_not_found");
+        assertThat(r.route("meta-llama/llama-3.1-8b", all).reason()).isEqualTo("model_found");
         assertThat(r.route("lower-case", all).reason()).isEqualTo("model_found");
+        assertThat(r.route("meta-llama/llama-3.1", all).reason()).isEqualTo("model_not_found");
     }
 
     @Test

@@ -53,9 +53,20 @@ class TlsBackendTest {
         System.setProperty("javax.net.ssl.trustStorePassword", "changeit");
         System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
         String url = "https://localhost:" + backend.getAddress().getPort();
+        // Probes use the JDK HTTP client, whose TLS context a JVM creates once; give them plain HTTP.
+        com.sun.net.httpserver.HttpServer health = com.sun.net.httpserver.HttpServer.create(
+                new InetSocketAddress("127.0.0.1", 0), 0);
+        health.createContext("/", ex -> {
+            byte[] models = "{\"object\":\"list\",\"data\":[]}".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, models.length);
+            ex.getResponseBody().write(models);
+            ex.close();
+        });
+        health.start();
+        String plain = "http://127.0.0.1:" + health.getAddress().getPort();
         try (TestOlla olla = TestOlla.builder()
-                .set("discovery", "model_discovery", java.util.Map.of("enabled", false))
-                .endpoint("secure", url, "openai-compatible").start()) {
+                .endpoint("secure", url, "openai-compatible", "health_check_url", plain + "/health",
+                        "model_url", plain + "/v1/models").start()) {
             for (String engine : new String[] {"first", "second (pooled)"}) {
                 HttpResponse<String> r = olla.get("/olla/openai/v2/anything?x=1");
                 assertThat(r.statusCode()).as(engine + ": " + r.body()).isEqualTo(200);
@@ -64,6 +75,7 @@ class TlsBackendTest {
             }
         } finally {
             backend.stop(0);
+            health.stop(0);
             if (oldStore == null) {
                 System.clearProperty("javax.net.ssl.trustStore");
             } else {
