@@ -20,7 +20,11 @@ public final class Router {
         }
     }
 
-    private record Route(Set<HttpMethod> methods, Handler handler, boolean proxyRoute) {
+    private record Route(Set<HttpMethod> methods, Handler handler, boolean proxyRoute, Match match) {
+        Route(Set<HttpMethod> methods, Handler handler, boolean proxyRoute) {
+            this(methods, handler, proxyRoute, new Match(handler, proxyRoute, 200));
+        }
+
         boolean allows(HttpMethod m) {
             return methods.isEmpty() || methods.contains(m);
         }
@@ -75,14 +79,14 @@ public final class Router {
         if (routes != null) {
             for (Route r : routes) {
                 if (r.allows(method)) {
-                    return new Match(r.handler, r.proxyRoute, 200);
+                    return r.match;
                 }
             }
             return NOT_ALLOWED;
         }
         for (PrefixRoute p : prefixes) {
             if (path.startsWith(p.prefix)) {
-                return p.route.allows(method) ? new Match(p.route.handler, p.route.proxyRoute, 200) : NOT_ALLOWED;
+                return p.route.allows(method) ? p.route.match : NOT_ALLOWED;
             }
         }
         return NOT_FOUND;
