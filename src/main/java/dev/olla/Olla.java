@@ -83,8 +83,15 @@ public final class Olla implements AutoCloseable {
             discovery.runInitialPass(config.discovery().modelDiscovery().timeout());
             discovery.start();
 
+            Engine engine = Engine.create(config.proxy());
             proxy = new ProxyService(config.proxy(), endpoints, Balancers.create(config.proxy().loadBalancer()),
-                    health, Engine.create(config.proxy()), ModelRouter.create(config, models, discovery));
+                    health, engine, ModelRouter.create(config, models, discovery));
+            health.addStatusListener((ep, from, to, reason) -> {
+                if (to.routable() && !from.routable()) {
+                    engine.warm(ep.endpoint(), workers);
+                }
+            });
+            endpoints.all().stream().filter(s -> s.routable()).forEach(s -> engine.warm(s.endpoint(), workers));
 
             Router router = new Router();
             OllaServer server = new OllaServer(config.server().host(), config.server().port(),
@@ -146,8 +153,13 @@ public final class Olla implements AutoCloseable {
         return discovery;
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         LOG.info("shutting down (grace {})", dev.olla.config.GoDuration.format(config.server().shutdownTimeout()));
         server.stop(config.server().shutdownTimeout());
         health.close();

@@ -146,6 +146,25 @@ final class ChannelPool {
                 });
     }
 
+    /** Opens one connection and parks it idle, unless the loop already has one idle for it. */
+    void warm(EventLoop loop, Endpoint ep) {
+        if (closed) {
+            return;
+        }
+        Map<String, ArrayDeque<BackendHandler>> byKey = idle.get(loop);
+        ArrayDeque<BackendHandler> q = byKey == null ? null : byKey.get(key(ep));
+        if (q != null && !q.isEmpty()) {
+            return;
+        }
+        ChannelFuture f = connect(loop, ep);
+        f.addListener(done -> {
+            if (done.isSuccess()) {
+                BackendHandler h = f.channel().pipeline().get(BackendHandler.class);
+                release(h, ep);
+            }
+        });
+    }
+
     /** Returns a connection after a clean exchange. Must run on the connection's loop. */
     void release(BackendHandler h, Endpoint ep) {
         Channel ch = h.channel();

@@ -4,7 +4,6 @@ import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.Endpoint;
 import dev.olla.health.CircuitBreaker;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.time.Duration;
 import java.util.Locale;
@@ -40,7 +39,9 @@ public final class Engine {
     public static Engine create(OllaConfig.Proxy proxy) {
         boolean olla = proxy.engine() == OllaConfig.Engine.OLLA;
         int buffer = proxy.streamBufferSize() > 0 ? proxy.streamBufferSize() : (olla ? 64 * 1024 : 8 * 1024);
-        ByteBufAllocator alloc = olla ? PooledByteBufAllocator.DEFAULT : new UnpooledByteBufAllocator(false);
+        // olla: the process-wide pooled allocator the server side uses too (direct, recycled across
+        // both sides); sherpa: plain heap buffers, nothing kept around between requests.
+        ByteBufAllocator alloc = olla ? ByteBufAllocator.DEFAULT : new UnpooledByteBufAllocator(false);
         Duration keepAlive = proxy.connectionKeepAlive().isZero() ? Duration.ofSeconds(30) : proxy.connectionKeepAlive();
         ChannelPool.Settings settings = olla
                 ? new ChannelPool.Settings(true, 256, keepAlive, alloc, buffer, proxy.connectionTimeout(), true,
@@ -84,6 +85,22 @@ public final class Engine {
         CircuitBreaker b = breakerByEndpoint.get(endpoint.name());
         return b != null ? b : breakerByEndpoint.computeIfAbsent(endpoint.name(),
                 k -> new CircuitBreaker(OLLA_BREAKER_THRESHOLD, OLLA_BREAKER_OPEN, System::nanoTime));
+    }
+
+    /**
+     * Keeps the olla engine's pool warm: when an endpoint becomes routable, open one idle
+     * connection to it on every event loop, so the first requests after start-up or recovery do
+     * not pay for a connect. Sherpa opens connections on demand only.
+     */
+    public void warm(Endpoint endpoint, io.netty.channel.EventLoopGroup loops) {
+        if (!breakers) {
+            return;
+        }
+        for (io.netty.util.concurrent.EventExecutor e : loops) {
+            if (e instanceof io.netty.channel.EventLoop loop && !loop.isShuttingDown()) {
+                loop.execute(() -> pool.warm(loop, endpoint));
+            }
+        }
     }
 
     /** Closes every pooled connection. */
