@@ -172,9 +172,9 @@ public final class StatusRoutes {
         return body;
     }
 
-    private Map<String, Object> statusItem(EndpointState s, Instant now) {
+    /** The fields both endpoint listings start with (never credentials: the URL is sanitised). */
+    private Map<String, Object> identity(EndpointState s) {
         Endpoint e = s.endpoint();
-        long n = s.requests();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", ids.get(s));
         m.put("name", s.name());
@@ -182,6 +182,13 @@ public final class StatusRoutes {
         m.put("status", s.status().wire());
         m.put("url", e.sanitizedUrl());
         m.put("priority", e.priority());
+        return m;
+    }
+
+    private Map<String, Object> statusItem(EndpointState s, Instant now) {
+        Endpoint e = s.endpoint();
+        long n = s.requests();
+        Map<String, Object> m = identity(s);
         m.put("connections", s.inFlight());
         m.put("requests", n);
         m.put("success_rate", n > 0 ? percentage(s.successRate()) : "N/A");
@@ -231,13 +238,7 @@ public final class StatusRoutes {
     private Map<String, Object> endpointItem(EndpointState s, Instant now) {
         Endpoint e = s.endpoint();
         long n = s.requests();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("id", ids.get(s));
-        m.put("name", s.name());
-        m.put("type", e.type());
-        m.put("status", s.status().wire());
-        m.put("url", e.sanitizedUrl());
-        m.put("priority", e.priority());
+        Map<String, Object> m = identity(s);
         m.put("model_count", modelCount.applyAsInt(s));
         m.put("request_count", n);
         m.put("success_rate", n > 0 ? percentage(s.successRate()) : "N/A");
