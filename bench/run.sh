@@ -71,6 +71,9 @@ server:
   host: 127.0.0.1
   port: $OLLA_PORT
   request_logging: false
+  rate_limits:                 # a load test from one IP is not abuse
+    global_requests_per_minute: 0
+    per_ip_requests_per_minute: 0
 proxy:
   engine: $engine
   load_balancer: least-connections

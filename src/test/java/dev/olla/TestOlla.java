@@ -90,6 +90,9 @@ public final class TestOlla implements AutoCloseable {
             section("server").put("host", "127.0.0.1");
             section("server").put("port", 40114); // replaced by an ephemeral port at start
             section("server").put("shutdown_timeout", "2s");
+            // tests send hundreds of requests a minute from one IP; RateLimitTest turns limits on
+            section("server").put("rate_limits", new LinkedHashMap<>(Map.of("global_requests_per_minute", 0,
+                    "per_ip_requests_per_minute", 0, "health_requests_per_minute", 0)));
             section("logging").put("level", "warn");
             Map<String, Object> discovery = section("discovery");
             discovery.put("static", Map.of("endpoints", endpoints));

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 final class HttpServerHandler extends ChannelDuplexHandler {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerHandler.class);
     private static final int MAX_BODY_COMPONENTS = 256;
+    private static final String HEALTH_PATH = "/internal/health";
 
     private final OllaServer server;
     private final ServerSettings settings;
@@ -173,6 +174,16 @@ final class HttpServerHandler extends ChannelDuplexHandler {
         server.exchangeStarted();
         Router.Match match = server.router().resolve(req.method(), ex.path());
         try {
+            RateLimiter limiter = server.rateLimiter();
+            if (limiter != null && match.found() && (match.proxyRoute() || HEALTH_PATH.equals(ex.path()))) {
+                RateLimiter.Decision d = limiter.check(ex, !match.proxyRoute());
+                RateLimiter.headers(ex.responseHeaders(), d);
+                if (!d.allowed()) {
+                    server.stats().rateLimitViolation();
+                    ex.error(ApiError.of(429, "Too Many Requests", "rate_limit_exceeded"));
+                    return;
+                }
+            }
             if (match.found()) {
                 match.handler().handle(ex);
             } else if (match.status() == 405) {

@@ -36,6 +36,7 @@ public final class OllaServer {
     private final Set<HttpServerHandler> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
     private Channel listener;
+    private RateLimiter rateLimiter;
 
     public OllaServer(String host, int port, ServerSettings settings, Router router, EventLoopGroup boss,
             EventLoopGroup workers) {
@@ -45,6 +46,16 @@ public final class OllaServer {
         this.router = router;
         this.boss = boss;
         this.workers = workers;
+    }
+
+    /** Applies server.rate_limits to proxy routes and the health route; call before {@link #start}. */
+    public OllaServer rateLimiter(RateLimiter limiter) {
+        this.rateLimiter = limiter != null && limiter.enabled() ? limiter : null;
+        return this;
+    }
+
+    RateLimiter rateLimiter() {
+        return rateLimiter;
     }
 
     /** Binds the port; returns the bound address (useful with port 0). */
