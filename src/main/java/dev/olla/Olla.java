@@ -17,6 +17,7 @@ import dev.olla.route.ProxyRoutes;
 import dev.olla.route.StatusRoutes;
 import dev.olla.route.SystemRoutes;
 import dev.olla.server.OllaServer;
+import dev.olla.server.Cors;
 import dev.olla.server.RateLimiter;
 import dev.olla.server.Router;
 import dev.olla.server.ServerSettings;
@@ -97,7 +98,8 @@ public final class Olla implements AutoCloseable {
             Router router = new Router();
             OllaServer server = new OllaServer(config.server().host(), config.server().port(),
                     ServerSettings.from(config.server()), router, boss, workers)
-                    .rateLimiter(new RateLimiter(config.server().rateLimits()));
+                    .rateLimiter(new RateLimiter(config.server().rateLimits()))
+                    .cors(Cors.of(config.server().cors()));
             SystemRoutes.register(router);
             StatusRoutes.register(router, endpoints, health, server.stats(), config, models::modelCount);
             ModelRoutes.register(router, models, endpoints, profiles, discovery);

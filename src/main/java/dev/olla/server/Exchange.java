@@ -271,7 +271,7 @@ public final class Exchange {
         HttpHeaders h = head.headers();
         h.set(REQUEST_ID_HEADER, requestId);
         if (responseHeaders != null && !responseHeaders.isEmpty()) {
-            h.add(responseHeaders);
+            h.setAll(responseHeaders); // Olla's own (routing, CORS, rate limit) win over a backend's
         }
         boolean persistent = keepAlive && owner.keepAliveAllowed();
         if (!persistent) {

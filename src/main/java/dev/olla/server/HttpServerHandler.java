@@ -174,6 +174,10 @@ final class HttpServerHandler extends ChannelDuplexHandler {
         server.exchangeStarted();
         Router.Match match = server.router().resolve(req.method(), ex.path());
         try {
+            Cors cors = server.cors();
+            if (cors != null && cors.apply(ex)) {
+                return; // a preflight, answered before routing
+            }
             RateLimiter limiter = server.rateLimiter();
             if (limiter != null && match.found() && (match.proxyRoute() || HEALTH_PATH.equals(ex.path()))) {
                 RateLimiter.Decision d = limiter.check(ex, !match.proxyRoute());

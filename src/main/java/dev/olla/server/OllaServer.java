@@ -37,6 +37,7 @@ public final class OllaServer {
     private volatile boolean draining;
     private Channel listener;
     private RateLimiter rateLimiter;
+    private Cors cors;
 
     public OllaServer(String host, int port, ServerSettings settings, Router router, EventLoopGroup boss,
             EventLoopGroup workers) {
@@ -56,6 +57,16 @@ public final class OllaServer {
 
     RateLimiter rateLimiter() {
         return rateLimiter;
+    }
+
+    /** Applies server.cors (null = off); call before {@link #start}. */
+    public OllaServer cors(Cors cors) {
+        this.cors = cors;
+        return this;
+    }
+
+    Cors cors() {
+        return cors;
     }
 
     /** Binds the port; returns the bound address (useful with port 0). */
