@@ -12,6 +12,7 @@ import dev.olla.model.ModelRouter;
 import dev.olla.profile.ProfileRegistry;
 import dev.olla.proxy.Engine;
 import dev.olla.proxy.ProxyService;
+import dev.olla.route.MetricsRoutes;
 import dev.olla.route.ModelRoutes;
 import dev.olla.route.ProxyRoutes;
 import dev.olla.route.StatusRoutes;
@@ -103,6 +104,7 @@ public final class Olla implements AutoCloseable {
             SystemRoutes.register(router);
             StatusRoutes.register(router, endpoints, health, server.stats(), config, models::modelCount);
             ModelRoutes.register(router, models, endpoints, profiles, discovery);
+            MetricsRoutes.register(router, endpoints, server.stats(), proxy.stats(), config, models::modelCount);
             ProxyRoutes.register(router, profiles, proxy);
             InetSocketAddress bound = server.start();
             LOG.info("proxy engine {}, profile {}, balancer {}, {} endpoint(s)", proxy.engine().name(),
