@@ -1,6 +1,7 @@
 package dev.olla;
 
 import dev.olla.balance.Balancers;
+import dev.olla.balance.StickySessions;
 import dev.olla.config.ConfigEnums;
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
@@ -87,8 +88,9 @@ public final class Olla implements AutoCloseable {
             discovery.start();
 
             Engine engine = Engine.create(config.proxy());
+            StickySessions sticky = StickySessions.of(config.proxy().stickySessions());
             proxy = new ProxyService(config.proxy(), endpoints, Balancers.create(config.proxy().loadBalancer()),
-                    health, engine, ModelRouter.create(config, models, discovery));
+                    health, engine, ModelRouter.create(config, models, discovery), sticky);
             health.addStatusListener((ep, from, to, reason) -> {
                 if (to.routable() && !from.routable()) {
                     engine.warm(ep.endpoint(), workers);
@@ -104,6 +106,8 @@ public final class Olla implements AutoCloseable {
             SystemRoutes.register(router);
             StatusRoutes.register(router, endpoints, health, server.stats(), config, models::modelCount);
             ModelRoutes.register(router, models, endpoints, profiles, discovery);
+            router.get("/internal/stats/sticky", ex -> ex.json(io.netty.handler.codec.http.HttpResponseStatus.OK,
+                    sticky == null ? java.util.Map.of("enabled", false) : sticky.stats()));
             MetricsRoutes.register(router, endpoints, server.stats(), proxy.stats(), config, models::modelCount);
             ProxyRoutes.register(router, profiles, proxy);
             InetSocketAddress bound = server.start();

@@ -1,5 +1,6 @@
 package dev.olla.proxy;
 
+import dev.olla.balance.StickySessions;
 import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.model.ModelRouting;
@@ -37,6 +38,8 @@ final class ProxyCall {
     static final String H_DECISION = "X-Olla-Routing-Decision";
     static final String H_REASON = "X-Olla-Routing-Reason";
     static final String H_SERVED_BY = "X-Served-By";
+    static final String H_STICKY = "X-Olla-Sticky-Session";
+    static final String H_STICKY_SOURCE = "X-Olla-Sticky-Key-Source";
 
     /** How an attempt ended. */
     enum Outcome {
@@ -170,7 +173,7 @@ final class ProxyCall {
                 }
                 return;
             }
-            EndpointState chosen = service.balancer().choose(routable);
+            EndpointState chosen = choose(routable);
             if (!service.health().allowRequest(chosen) || !service.engine().allow(chosen.endpoint())) {
                 candidates.remove(chosen);
                 if (candidates.isEmpty()) {
@@ -184,6 +187,33 @@ final class ProxyCall {
             new Attempt(this, chosen).start();
             return;
         }
+    }
+
+    private StickySessions.Key stickyKey;
+    private boolean stickyKeyed;
+
+    /** The balancer's pick, through session affinity when it is on (retries re-enter here). */
+    private EndpointState choose(List<EndpointState> routable) {
+        StickySessions sticky = service.sticky();
+        if (sticky == null) {
+            return service.balancer().choose(routable);
+        }
+        if (!stickyKeyed) {
+            stickyKeyed = true;
+            HttpHeaders req = ex.requestHeaders();
+            stickyKey = sticky.key(req.get(StickySessions.SESSION_HEADER), req.get("Authorization"), ex.clientIp(),
+                    ex.body(), inspected.contextStart(), model);
+        }
+        StickySessions.Choice c = sticky.choose(stickyKey, routable, service.balancer());
+        HttpHeaders h = ex.responseHeaders();
+        h.set(H_STICKY, c.outcome());
+        if (stickyKey != null) {
+            h.set(H_STICKY_SOURCE, stickyKey.source());
+            if (stickyKey.sessionId() != null) {
+                h.set(StickySessions.SESSION_HEADER, stickyKey.sessionId());
+            }
+        }
+        return c.endpoint();
     }
 
     private ApiError noHealthy() {

@@ -17,6 +17,7 @@ public final class ProxyService {
     private final HealthFeedback health;
     private final Engine engine;
     private final ModelRouting routing;
+    private final dev.olla.balance.StickySessions sticky;
     private final ProxyStats stats = new ProxyStats();
 
 
@@ -25,6 +26,13 @@ public final class ProxyService {
      */
     public ProxyService(OllaConfig.Proxy config, EndpointRegistry registry, Balancer balancer, HealthFeedback health,
             Engine engine, ModelRouting routing) {
+        this(config, registry, balancer, health, engine, routing, null);
+    }
+
+    /** @param sticky session affinity, or null when proxy.sticky_sessions is off */
+    public ProxyService(OllaConfig.Proxy config, EndpointRegistry registry, Balancer balancer, HealthFeedback health,
+            Engine engine, ModelRouting routing, dev.olla.balance.StickySessions sticky) {
+        this.sticky = sticky;
         this.config = config;
         this.registry = registry;
         this.balancer = balancer;
@@ -72,6 +80,10 @@ public final class ProxyService {
 
     ModelRouting routing() {
         return routing;
+    }
+
+    dev.olla.balance.StickySessions sticky() {
+        return sticky;
     }
 
     public void close() {

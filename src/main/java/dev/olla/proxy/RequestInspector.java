@@ -13,8 +13,12 @@ import java.nio.charset.StandardCharsets;
  * range is kept so an alias can rewrite just that field.
  */
 public final class RequestInspector {
-    private static final byte[] MODEL = "model".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] STREAM = "stream".getBytes(StandardCharsets.US_ASCII);
+    /** Top-level keys of interest: 1 model, 2 stream, 3 messages, 4 prompt (index + 1). */
+    private static final byte[][] KEYS = {
+        "model".getBytes(StandardCharsets.US_ASCII), "stream".getBytes(StandardCharsets.US_ASCII),
+        "messages".getBytes(StandardCharsets.US_ASCII), "prompt".getBytes(StandardCharsets.US_ASCII)
+    };
+    private static final int ALL_KEYS = (1 << KEYS.length) - 1;
 
     /**
      * What the scan found.
@@ -23,9 +27,11 @@ public final class RequestInspector {
      * @param stream     the stream flag (null when absent)
      * @param modelStart byte offset of the model value's opening quote (-1 when absent)
      * @param modelEnd   byte offset just past its closing quote
+     * @param contextStart byte offset where the top-level {@code messages} (else {@code prompt})
+     *                   value starts, -1 when absent (sticky sessions hash the conversation prefix)
      */
-    public record Inspected(String model, Boolean stream, int modelStart, int modelEnd) {
-        public static final Inspected NONE = new Inspected(null, null, -1, -1);
+    public record Inspected(String model, Boolean stream, int modelStart, int modelEnd, int contextStart) {
+        public static final Inspected NONE = new Inspected(null, null, -1, -1, -1);
 
         /** The model name used for routing: trimmed and lower-cased (null when absent or blank). */
         public String routingModel() {
@@ -64,8 +70,10 @@ public final class RequestInspector {
         private boolean inString;
         private boolean escape;
         private boolean expectKey;     // at depth 1, the next string is a key
-        private int keyMatch;          // 0 none, 1 model, 2 stream: the key just read
-        private int pendingValue;      // key read and ':' seen: 1 model, 2 stream
+        private int keyMatch;          // 0 none, else the KEYS index + 1 of the key just read
+        private int pendingValue;      // key read and ':' seen: the KEYS index + 1
+        private int messagesStart = -1;
+        private int promptStart = -1;
         private int candidate;         // while reading a key: bitmask of keys still matching
         private int keyLen;
         private boolean readingModelValue;
@@ -110,8 +118,12 @@ public final class RequestInspector {
                                 return true;
                             }
                         } else if (depth == 1 && expectKey) {
-                            keyMatch = (candidate & 1) != 0 && keyLen == MODEL.length ? 1
-                                    : (candidate & 2) != 0 && keyLen == STREAM.length ? 2 : 0;
+                            keyMatch = 0;
+                            for (int k = 0; k < KEYS.length; k++) {
+                                if ((candidate & (1 << k)) != 0 && keyLen == KEYS[k].length) {
+                                    keyMatch = k + 1;
+                                }
+                            }
                             expectKey = false;
                         }
                         continue;
@@ -119,11 +131,10 @@ public final class RequestInspector {
                     if (readingModelValue) {
                         modelBytes.write(b);
                     } else if (depth == 1 && expectKey && candidate != 0) {
-                        if ((candidate & 1) != 0 && (keyLen >= MODEL.length || MODEL[keyLen] != b)) {
-                            candidate &= ~1;
-                        }
-                        if ((candidate & 2) != 0 && (keyLen >= STREAM.length || STREAM[keyLen] != b)) {
-                            candidate &= ~2;
+                        for (int k = 0; k < KEYS.length; k++) {
+                            if ((candidate & (1 << k)) != 0 && (keyLen >= KEYS[k].length || KEYS[k][keyLen] != b)) {
+                                candidate &= ~(1 << k);
+                            }
                         }
                         keyLen++;
                     }
@@ -137,8 +148,15 @@ public final class RequestInspector {
                     stream = literalTrue;
                     literalPos = 0;
                     pendingValue = 0;
-                    if (modelDone) {
+                    if (modelDone && messagesStart >= 0) {
                         return true;
+                    }
+                }
+                if (depth == 1 && pendingValue >= 3 && b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+                    if (pendingValue == 3 && messagesStart < 0) {
+                        messagesStart = pos;
+                    } else if (pendingValue == 4 && promptStart < 0) {
+                        promptStart = pos;
                     }
                 }
                 switch (b) {
@@ -149,7 +167,7 @@ public final class RequestInspector {
                             modelStart = pos;
                             pendingValue = 0;
                         } else if (depth == 1 && pendingValue == 0 && expectKey) {
-                            candidate = 3;
+                            candidate = ALL_KEYS;
                             keyLen = 0;
                         } else {
                             pendingValue = 0;
@@ -206,10 +224,11 @@ public final class RequestInspector {
                 String raw = modelBytes.toString(StandardCharsets.UTF_8);
                 model = modelEscaped ? unescape(raw) : raw;
             }
-            if (model == null && stream == null) {
+            int context = messagesStart >= 0 ? messagesStart : promptStart;
+            if (model == null && stream == null && context < 0) {
                 return Inspected.NONE;
             }
-            return new Inspected(model, stream, modelDone ? modelStart : -1, modelDone ? modelEnd : -1);
+            return new Inspected(model, stream, modelDone ? modelStart : -1, modelDone ? modelEnd : -1, context);
         }
 
         private static String unescape(String raw) {
