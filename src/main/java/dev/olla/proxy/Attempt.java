@@ -61,6 +61,7 @@ final class Attempt extends Deadlines.Entry {
     private final long totalDeadline;
     private Deadlines deadlines;
     private HttpResponse bufferedHead;
+    private ForwardPlan.ResponseTransform transform;
     private CompositeByteBuf buffered;
 
     Attempt(ProxyCall call, EndpointState target) {
@@ -158,6 +159,11 @@ final class Attempt extends Deadlines.Entry {
         long now = System.nanoTime();
         lastReadNanos = now;
         backendKeepAlive = HttpUtil.isKeepAlive(r);
+        transform = call.transform();
+        if (transform != null) {
+            onTransformedHead(r, now);
+            return;
+        }
         boolean stream = StreamPolicy.stream(cfg.profile(), r.headers().get(HttpHeaderNames.CONTENT_TYPE),
                 call.requestStream());
         if (stream) {
@@ -173,6 +179,47 @@ final class Attempt extends Deadlines.Entry {
         }
     }
 
+    /**
+     * A route's transform rewrites the response: an event stream is converted piece by piece as it
+     * arrives; errors and non-streamed bodies are collected and converted whole.
+     */
+    private void onTransformedHead(HttpResponse r, long now) {
+        String ct = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        boolean events = r.status().code() < 400 && ct != null && ct.contains("text/event-stream");
+        HttpResponse head = call.clientHead(r, ep, false, now);
+        head.headers().remove(HttpHeaderNames.CONTENT_ENCODING);
+        if (events) {
+            state = State.RELAYING;
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, transform.streamContentType());
+            head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+            head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+            ex.sendHead(head);
+        } else {
+            state = State.BUFFERING;
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            bufferedHead = head;
+        }
+    }
+
+    private void onTransformedContent(HttpContent c, boolean last) {
+        byte[] in = io.netty.buffer.ByteBufUtil.getBytes(c.content());
+        c.release();
+        byte[] out = transform.feed(in);
+        if (last) {
+            byte[] end = transform.finish();
+            byte[] all = new byte[out.length + end.length];
+            System.arraycopy(out, 0, all, 0, out.length);
+            System.arraycopy(end, 0, all, out.length, end.length);
+            finish(Outcome.OK, null);
+            ex.sendLast(new io.netty.handler.codec.http.DefaultLastHttpContent(io.netty.buffer.Unpooled.wrappedBuffer(all)));
+            return;
+        }
+        if (out.length > 0) {
+            ex.sendContent(new io.netty.handler.codec.http.DefaultHttpContent(io.netty.buffer.Unpooled.wrappedBuffer(out)),
+                    false);
+        }
+    }
+
     private void onContent(HttpContent c) {
         if (state != State.RELAYING && state != State.BUFFERING) {
             c.release();
@@ -182,6 +229,10 @@ final class Attempt extends Deadlines.Entry {
         int n = c.content().readableBytes();
         bytes += n;
         boolean last = c instanceof LastHttpContent;
+        if (state == State.RELAYING && transform != null) {
+            onTransformedContent(c, last);
+            return;
+        }
         if (state == State.RELAYING) {
             if (last) {
                 finish(Outcome.OK, null); // returns the connection to the pool before the client hears the end
@@ -217,6 +268,12 @@ final class Attempt extends Deadlines.Entry {
     }
 
     private void respondBuffered(io.netty.buffer.ByteBuf body) {
+        if (transform != null) {
+            byte[] in = io.netty.buffer.ByteBufUtil.getBytes(body);
+            body.release();
+            int code = bufferedHead.status().code();
+            body = io.netty.buffer.Unpooled.wrappedBuffer(code >= 400 ? transform.error(code, in) : transform.complete(in));
+        }
         FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, bufferedHead.status(), body,
                 bufferedHead.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
         full.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);

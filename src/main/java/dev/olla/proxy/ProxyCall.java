@@ -75,9 +75,11 @@ final class ProxyCall {
     private Endpoint lastEndpoint;
 
     private final List<EndpointState> typed;
+    private final ForwardPlan plan;
 
-    ProxyCall(ProxyService service, Exchange ex, RouteTarget target, List<EndpointState> typed) {
+    ProxyCall(ProxyService service, Exchange ex, RouteTarget target, List<EndpointState> typed, ForwardPlan plan) {
         this.typed = typed;
+        this.plan = plan;
         this.service = service;
         this.ex = ex;
         this.target = target;
@@ -86,11 +88,18 @@ final class ProxyCall {
     void start() {
         service.stats().recordRequest();
         String path = ex.path();
-        rest = path.length() > target.stripPrefix().length() ? path.substring(target.stripPrefix().length()) : "/";
+        if (plan != null && plan.path() != null) {
+            rest = plan.path();
+        } else {
+            rest = path.length() > target.stripPrefix().length() ? path.substring(target.stripPrefix().length()) : "/";
+        }
         if (!rest.startsWith("/")) {
             rest = "/" + rest;
         }
-        inspected = RequestInspector.inspect(ex.requestHeaders(), ex.body());
+        if (plan != null && plan.headers() != null) {
+            plan.headers().forEach(ex.responseHeaders()::set);
+        }
+        inspected = RequestInspector.inspect(ex.requestHeaders(), source());
         model = inspected.routingModel();
 
         if (typed.isEmpty()) {
@@ -202,7 +211,7 @@ final class ProxyCall {
             stickyKeyed = true;
             HttpHeaders req = ex.requestHeaders();
             stickyKey = sticky.key(req.get(StickySessions.SESSION_HEADER), req.get("Authorization"), ex.clientIp(),
-                    ex.body(), inspected.contextStart(), model);
+                    source(), inspected.contextStart(), model);
         }
         StickySessions.Choice c = sticky.choose(stickyKey, routable, service.balancer());
         HttpHeaders h = ex.responseHeaders();
@@ -282,8 +291,23 @@ final class ProxyCall {
             ex.responseHeaders().set(H_MODEL, model);
         }
         if (ex.isOpen() && !ex.headSent()) {
-            ex.error(error);
+            if (plan != null && plan.errors() != null) {
+                ex.respond(error.status(), "application/json",
+                        plan.errors().body(error.status().code(), error.message(), ex.requestId()));
+            } else {
+                ex.error(error);
+            }
         }
+    }
+
+    /** The body the backend gets: the route's replacement, else the client's. */
+    private ByteBuf source() {
+        return plan != null && plan.body() != null ? plan.body() : ex.body();
+    }
+
+    /** The response transform of this request, or null to relay as is. */
+    ForwardPlan.ResponseTransform transform() {
+        return plan == null ? null : plan.transform();
     }
 
     // ------------------------------------------------------------------ what attempts need
@@ -319,9 +343,9 @@ final class ProxyCall {
         Map<String, String> rewrite = decision == null ? null : decision.rewrite();
         String rewritten = rewrite == null ? null : rewrite.get(ep.name());
         if (rewritten == null || inspected.modelStart() < 0 || rewritten.equals(inspected.model())) {
-            return ex.body().retainedDuplicate();
+            return source().retainedDuplicate();
         }
-        ByteBuf src = ex.body();
+        ByteBuf src = source();
         byte[] value = dev.olla.server.Json.bytes(rewritten);
         int start = inspected.modelStart();
         int end = inspected.modelEnd();

@@ -41,10 +41,18 @@ public final class ProxyService {
         this.routing = routing;
     }
 
+    /**
+     * Forwards an exchange that a route has prepared itself (another path, a translated body, a
+     * response transform); runs the same choose / retry / relay core as every proxy route.
+     */
+    public void forward(dev.olla.server.Exchange exchange, RouteTarget target, ForwardPlan plan) {
+        new ProxyCall(this, exchange, target, compatible(target), plan).start();
+    }
+
     /** The handler for one proxy route; the route's compatible endpoints are computed once, here. */
     public dev.olla.server.Handler route(RouteTarget target) {
         java.util.List<dev.olla.endpoint.EndpointState> typed = compatible(target);
-        return exchange -> new ProxyCall(this, exchange, target, typed).start();
+        return exchange -> new ProxyCall(this, exchange, target, typed, null).start();
     }
 
     public Engine engine() {
