@@ -13,6 +13,7 @@ import dev.olla.model.ModelRouter;
 import dev.olla.profile.ProfileRegistry;
 import dev.olla.proxy.Engine;
 import dev.olla.proxy.ProxyService;
+import dev.olla.route.AnthropicRoutes;
 import dev.olla.route.MetricsRoutes;
 import dev.olla.route.ModelRoutes;
 import dev.olla.route.ProxyRoutes;
@@ -108,6 +109,7 @@ public final class Olla implements AutoCloseable {
             ModelRoutes.register(router, models, endpoints, profiles, discovery);
             router.get("/internal/stats/sticky", ex -> ex.json(io.netty.handler.codec.http.HttpResponseStatus.OK,
                     sticky == null ? java.util.Map.of("enabled", false) : sticky.stats()));
+            AnthropicRoutes.register(router, config.translators().anthropic(), endpoints, profiles, models, proxy);
             MetricsRoutes.register(router, endpoints, server.stats(), proxy.stats(), config, models::modelCount);
             ProxyRoutes.register(router, profiles, proxy);
             InetSocketAddress bound = server.start();

@@ -205,6 +205,11 @@ final class Attempt extends Deadlines.Entry {
         byte[] in = io.netty.buffer.ByteBufUtil.getBytes(c.content());
         c.release();
         byte[] out = transform.feed(in);
+        if (!last && transform.ended()) {
+            // the transform closed its stream (an error event): end the response, drop the backend
+            backendKeepAlive = false;
+            last = true;
+        }
         if (last) {
             byte[] end = transform.finish();
             byte[] all = new byte[out.length + end.length];
@@ -272,7 +277,14 @@ final class Attempt extends Deadlines.Entry {
             byte[] in = io.netty.buffer.ByteBufUtil.getBytes(body);
             body.release();
             int code = bufferedHead.status().code();
-            body = io.netty.buffer.Unpooled.wrappedBuffer(code >= 400 ? transform.error(code, in) : transform.complete(in));
+            byte[] out;
+            try {
+                out = code >= 400 ? transform.error(code, in) : transform.complete(in);
+            } catch (RuntimeException e) {
+                finish(Outcome.BAD_RESPONSE, "invalid response from endpoint " + ep.name() + ": " + e.getMessage());
+                return;
+            }
+            body = io.netty.buffer.Unpooled.wrappedBuffer(out);
         }
         FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, bufferedHead.status(), body,
                 bufferedHead.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);

@@ -35,6 +35,11 @@ public record ForwardPlan(String path, ByteBuf body, ResponseTransform transform
 
         byte[] finish();
 
+        /** True once the transformed stream is complete (e.g. it ended with an error event). */
+        default boolean ended() {
+            return false;
+        }
+
         /** A complete, successful, non-streamed body. */
         byte[] complete(byte[] body);
 

@@ -1,0 +1,622 @@
+package dev.olla.translate;
+
+import static dev.olla.translate.Jsons.nonEmptyText;
+import static dev.olla.translate.Jsons.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Anthropic Messages API &lt;-&gt; OpenAI chat completions, as Olla's translator does it (detailed spec §10). Pure
+ * functions: no I/O, no state; every method is safe to call from any thread.
+ */
+public final class AnthropicTranslator {
+
+    static final String MODEL_REQUIRED = "model field is required (body may not be valid JSON)";
+    static final String MODEL_EMPTY = "model field must not be empty";
+    private static final String INVALID = "invalid request: ";
+    private static final String UNPARSEABLE = "failed to parse Anthropic request: ";
+    private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX");
+
+    private AnthropicTranslator() {}
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Request
+
+    /**
+     * Parses and validates an Anthropic Messages request body. Checks, in the original's order: the model
+     * ({@code model field is required (body may not be valid JSON)}, {@code model field must be a string, got T},
+     * {@code model field must not be empty}); field types ({@code failed to parse Anthropic request: ...});
+     * {@code invalid request: at least one message is required}, {@code max_tokens must be at least 1, got N},
+     * {@code temperature must be between 0 and 2, got F}, {@code top_p must be between 0 and 1, got F},
+     * {@code top_k must be non-negative, got N}; message content shapes and a {@code tool_choice} of type
+     * {@code tool} without a name (only when tools are present), which the translated path rejects.
+     *
+     * @throws TranslationException always with status 400
+     */
+    public static AnthropicRequest parse(byte[] body) throws TranslationException {
+        JsonNode root = Jsons.read(body);
+        if (root == null || !root.isObject()) {
+            throw bad(MODEL_REQUIRED);
+        }
+        JsonNode model = root.get("model");
+        if (model == null || model.isNull()) {
+            throw bad(MODEL_REQUIRED);
+        }
+        if (!model.isTextual()) {
+            throw bad("model field must be a string, got " + Jsons.goType(model));
+        }
+        if (model.textValue().isEmpty()) {
+            throw bad(MODEL_EMPTY);
+        }
+
+        // Field types (the original decodes into a typed struct first, so these fail before validation).
+        JsonNode messages = root.get("messages");
+        requireType(messages, "messages", "an array", JsonNode::isArray);
+        if (messages != null && messages.isArray()) {
+            int i = 0;
+            for (JsonNode message : messages) {
+                if (!message.isObject()) {
+                    throw unparseable("messages[" + i + "] must be an object");
+                }
+                requireType(message.get("role"), "messages[" + i + "].role", "a string", JsonNode::isTextual);
+                i++;
+            }
+        }
+        JsonNode maxTokens = root.get("max_tokens");
+        requireType(maxTokens, "max_tokens", "an integer", n -> n.isIntegralNumber() && n.canConvertToInt());
+        JsonNode temperature = root.get("temperature");
+        requireType(temperature, "temperature", "a number", JsonNode::isNumber);
+        JsonNode topP = root.get("top_p");
+        requireType(topP, "top_p", "a number", JsonNode::isNumber);
+        JsonNode topK = root.get("top_k");
+        requireType(topK, "top_k", "an integer", n -> n.isIntegralNumber() && n.canConvertToInt());
+        JsonNode stream = root.get("stream");
+        requireType(stream, "stream", "a boolean", JsonNode::isBoolean);
+        JsonNode stops = root.get("stop_sequences");
+        requireType(stops, "stop_sequences", "an array of strings", n -> n.isArray() && allTextual(n));
+        JsonNode tools = root.get("tools");
+        requireType(tools, "tools", "an array of objects", n -> n.isArray() && allObjects(n));
+        requireType(root.get("metadata"), "metadata", "an object", JsonNode::isObject);
+
+        // Validation.
+        if (messages == null || messages.isNull() || messages.isEmpty()) {
+            throw bad(INVALID + "at least one message is required");
+        }
+        int max = maxTokens == null || maxTokens.isNull() ? 0 : maxTokens.intValue();
+        if (max < 1) {
+            throw bad(INVALID + "max_tokens must be at least 1, got " + max);
+        }
+        if (present(temperature) && (temperature.doubleValue() < 0 || temperature.doubleValue() > 2)) {
+            throw bad(INVALID + "temperature must be between 0 and 2, got " + goFloat(temperature.doubleValue()));
+        }
+        if (present(topP) && (topP.doubleValue() < 0 || topP.doubleValue() > 1)) {
+            throw bad(INVALID + "top_p must be between 0 and 1, got " + goFloat(topP.doubleValue()));
+        }
+        if (present(topK) && topK.intValue() < 0) {
+            throw bad(INVALID + "top_k must be non-negative, got " + topK.intValue());
+        }
+
+        // What the translated path needs to be convertible.
+        for (JsonNode message : messages) {
+            JsonNode content = message.get("content");
+            if (content == null || !(content.isTextual() || content.isArray() || content.isObject())) {
+                throw bad("failed to convert messages: invalid content type: " + Jsons.goType(content));
+            }
+        }
+        JsonNode toolChoice = root.get("tool_choice");
+        if (tools != null && tools.isArray() && !tools.isEmpty() && toolChoice != null && toolChoice.isObject()
+                && "tool".equals(text(toolChoice.get("type"))) && text(toolChoice.get("name")) == null) {
+            throw bad("failed to convert tool_choice: tool_choice type 'tool' requires 'name' field");
+        }
+
+        return new AnthropicRequest(model.textValue(), present(stream) && stream.booleanValue(), root);
+    }
+
+    /**
+     * The OpenAI chat-completions request (JSON bytes) for a parsed Anthropic request, for {@code /v1/chat/completions}.
+     * Streaming requests also ask for {@code "stream_options":{"include_usage":true}}.
+     */
+    public static byte[] toOpenAiRequest(AnthropicRequest req) {
+        JsonNode json = req.json();
+        ObjectNode out = Jsons.object();
+        out.put("model", req.model());
+        out.set("messages", convertMessages(json.get("system"), json.path("messages")));
+        out.put("max_tokens", req.maxTokens());
+        if (present(json.get("temperature"))) {
+            out.set("temperature", json.get("temperature"));
+        }
+        if (present(json.get("top_p"))) {
+            out.set("top_p", json.get("top_p"));
+        }
+        JsonNode stops = json.get("stop_sequences");
+        if (stops != null && stops.isArray() && !stops.isEmpty()) {
+            out.set("stop", stops.deepCopy());
+        }
+        out.put("stream", req.stream());
+        if (req.stream()) {
+            out.putObject("stream_options").put("include_usage", true);
+        }
+        if (req.hasTools()) {
+            ArrayNode tools = out.putArray("tools");
+            for (JsonNode tool : json.get("tools")) {
+                ObjectNode fn = Jsons.object();
+                fn.put("name", tool.path("name").asText(""));
+                JsonNode description = tool.get("description");
+                if (present(description)) {
+                    fn.set("description", description);
+                }
+                JsonNode schema = tool.get("input_schema");
+                if (present(schema)) {
+                    fn.set("parameters", schema.deepCopy());
+                }
+                ObjectNode t = tools.addObject();
+                t.put("type", "function");
+                t.set("function", fn);
+            }
+            JsonNode toolChoice = json.get("tool_choice");
+            if (present(toolChoice)) {
+                out.set("tool_choice", convertToolChoice(toolChoice));
+            }
+        }
+        return Jsons.bytes(out);
+    }
+
+    private static ArrayNode convertMessages(JsonNode system, JsonNode messages) {
+        ArrayNode out = Jsons.array();
+        String systemText = systemText(system);
+        if (!systemText.isEmpty()) {
+            ObjectNode m = out.addObject();
+            m.put("role", "system");
+            m.put("content", systemText);
+        }
+        for (JsonNode message : messages) {
+            String role = message.path("role").asText("");
+            JsonNode content = message.get("content");
+            if (content == null) {
+                continue;
+            }
+            if (content.isTextual()) {
+                if (!content.textValue().isEmpty()) {
+                    ObjectNode m = out.addObject();
+                    m.put("role", role);
+                    m.put("content", content.textValue());
+                }
+                continue;
+            }
+            JsonNode blocks = content;
+            if (content.isObject()) {
+                blocks = Jsons.array().add(content);
+            }
+            if (!blocks.isArray()) {
+                continue;
+            }
+            if ("user".equals(role)) {
+                convertUser(blocks, out);
+            } else if ("assistant".equals(role)) {
+                convertAssistant(blocks, out);
+            }
+        }
+        return out;
+    }
+
+    /** Tool results become {@code tool} messages placed before the user's (concatenated) text; images are dropped. */
+    private static void convertUser(JsonNode blocks, ArrayNode out) {
+        StringBuilder textParts = new StringBuilder();
+        for (JsonNode block : blocks) {
+            if (!block.isObject()) {
+                continue;
+            }
+            String type = block.path("type").asText("");
+            if ("text".equals(type)) {
+                String t = nonEmptyText(block.get("text"));
+                if (t != null) {
+                    textParts.append(t);
+                }
+            } else if ("tool_result".equals(type)) {
+                ObjectNode m = out.addObject();
+                m.put("role", "tool");
+                m.put("tool_call_id", block.path("tool_use_id").asText(""));
+                m.put("content", toolResultContent(block));
+            }
+            // "image" (and anything else) is dropped.
+        }
+        if (!textParts.isEmpty()) {
+            ObjectNode m = out.addObject();
+            m.put("role", "user");
+            m.put("content", textParts.toString());
+        }
+    }
+
+    private static String toolResultContent(JsonNode block) {
+        JsonNode c = block.get("content");
+        String content;
+        if (c == null || c.isNull()) {
+            content = "";
+        } else if (c.isTextual()) {
+            content = c.textValue();
+        } else {
+            content = Jsons.string(c);
+        }
+        if (block.path("is_error").asBoolean(false) && !content.toLowerCase(Locale.ROOT).startsWith("error")) {
+            content = "Error: " + content;
+        }
+        return content;
+    }
+
+    private static void convertAssistant(JsonNode blocks, ArrayNode out) {
+        StringBuilder text = new StringBuilder();
+        ArrayNode toolCalls = Jsons.array();
+        for (JsonNode block : blocks) {
+            if (!block.isObject()) {
+                continue;
+            }
+            String type = block.path("type").asText("");
+            if ("text".equals(type)) {
+                String t = text(block.get("text"));
+                if (t != null) {
+                    text.append(t);
+                }
+            } else if ("tool_use".equals(type)) {
+                String id = nonEmptyText(block.get("id"));
+                String name = nonEmptyText(block.get("name"));
+                if (id == null || name == null) {
+                    continue;
+                }
+                JsonNode input = block.get("input");
+                ObjectNode call = toolCalls.addObject();
+                call.put("id", id);
+                call.put("type", "function");
+                ObjectNode fn = call.putObject("function");
+                fn.put("name", name);
+                fn.put("arguments", input == null || input.isNull() ? "{}" : Jsons.string(input));
+            }
+        }
+        ObjectNode m = out.addObject();
+        m.put("role", "assistant");
+        if (!text.isEmpty()) {
+            m.put("content", text.toString());
+        } else if (!toolCalls.isEmpty()) {
+            m.putNull("content");
+        } else {
+            m.put("content", "");
+        }
+        if (!toolCalls.isEmpty()) {
+            m.set("tool_calls", toolCalls);
+        }
+    }
+
+    private static JsonNode convertToolChoice(JsonNode choice) {
+        String type = choice.isTextual() ? choice.textValue() : choice.isObject() ? text(choice.get("type")) : null;
+        if (type == null) {
+            return Jsons.NODES.textNode("auto");
+        }
+        switch (type) {
+            case "any":
+                return Jsons.NODES.textNode("required");
+            case "none":
+                return Jsons.NODES.textNode("none");
+            case "tool":
+                String name = choice.isObject() ? text(choice.get("name")) : null;
+                if (name != null) {
+                    ObjectNode fn = Jsons.object();
+                    fn.put("type", "function");
+                    fn.putObject("function").put("name", name);
+                    return fn;
+                }
+                return Jsons.NODES.textNode("auto");
+            default:
+                return Jsons.NODES.textNode("auto");
+        }
+    }
+
+    /** System prompt text: a string, or its text blocks concatenated without separator. */
+    static String systemText(JsonNode system) {
+        if (system == null) {
+            return "";
+        }
+        if (system.isTextual()) {
+            return system.textValue();
+        }
+        StringBuilder sb = new StringBuilder();
+        if (system.isArray()) {
+            for (JsonNode block : system) {
+                if ("text".equals(text(block.get("type")))) {
+                    String t = text(block.get("text"));
+                    if (t != null) {
+                        sb.append(t);
+                    }
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Response
+
+    /**
+     * A non-streamed OpenAI {@code chat.completion} body as an Anthropic message. The model is the backend's
+     * {@code model}, else {@code requestedModel}, else {@code unknown}.
+     *
+     * @throws IllegalArgumentException when the body is not JSON or has no {@code choices[0].message}; the caller
+     *     answers 502 {@code proxy error: <message>} as the original does
+     */
+    public static byte[] toAnthropicResponse(byte[] openAiBody, String requestedModel) {
+        JsonNode root = Jsons.read(openAiBody);
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException("failed to parse OpenAI response");
+        }
+        JsonNode choices = root.get("choices");
+        if (choices == null || !choices.isArray() || choices.isEmpty()) {
+            throw new IllegalArgumentException("failed to transform response: no choices in OpenAI response");
+        }
+        JsonNode choice = choices.get(0);
+        JsonNode message = choice.get("message");
+        if (message == null || !message.isObject()) {
+            throw new IllegalArgumentException("failed to transform response: no message in choice");
+        }
+
+        ObjectNode out = Jsons.object();
+        out.put("id", MessageIds.messageId());
+        out.put("type", "message");
+        out.put("role", "assistant");
+        out.put("model", modelOf(root, requestedModel));
+        ArrayNode content = out.putArray("content");
+
+        String reasoning = nonEmptyText(message.get("reasoning_content"));
+        if (reasoning == null) {
+            reasoning = nonEmptyText(message.get("reasoning"));
+        }
+        if (reasoning != null) {
+            ObjectNode b = content.addObject();
+            b.put("type", "thinking");
+            b.put("thinking", reasoning);
+        }
+        String text = messageText(message.get("content"));
+        if (!text.isEmpty()) {
+            ObjectNode b = content.addObject();
+            b.put("type", "text");
+            b.put("text", text);
+        }
+        JsonNode toolCalls = message.get("tool_calls");
+        if (toolCalls != null && toolCalls.isArray()) {
+            for (JsonNode call : toolCalls) {
+                JsonNode fn = call.get("function");
+                if (fn == null || !fn.isObject()) {
+                    continue;
+                }
+                ObjectNode b = content.addObject();
+                b.put("type", "tool_use");
+                String id = nonEmptyText(call.get("id"));
+                b.put("id", id != null ? id : MessageIds.toolUseId());
+                b.put("name", fn.path("name").asText(""));
+                b.set("input", toolInput(fn.get("arguments")));
+            }
+        }
+        if (content.isEmpty()) {
+            ObjectNode b = content.addObject();
+            b.put("type", "text");
+            b.put("text", "");
+        }
+        out.put("stop_reason", stopReason(text(choice.get("finish_reason"))));
+        out.putNull("stop_sequence");
+        ObjectNode usage = out.putObject("usage");
+        JsonNode u = root.path("usage");
+        usage.put("input_tokens", u.path("prompt_tokens").asInt(0));
+        usage.put("output_tokens", u.path("completion_tokens").asInt(0));
+        return Jsons.bytes(out);
+    }
+
+    static String modelOf(JsonNode chunk, String requestedModel) {
+        String model = text(chunk.get("model"));
+        if (model != null && !model.isEmpty()) {
+            return model;
+        }
+        return requestedModel != null && !requestedModel.isEmpty() ? requestedModel : "unknown";
+    }
+
+    /** Message content: a string, or the text of content parts; else empty. */
+    private static String messageText(JsonNode content) {
+        if (content == null) {
+            return "";
+        }
+        if (content.isTextual()) {
+            return content.textValue();
+        }
+        StringBuilder sb = new StringBuilder();
+        if (content.isArray()) {
+            for (JsonNode part : content) {
+                String t = text(part.get("text"));
+                if (t != null) {
+                    sb.append(t);
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Tool arguments (a JSON string, or already an object) as an input object; anything unparseable gives {}. */
+    static ObjectNode toolInput(JsonNode arguments) {
+        if (arguments != null && arguments.isObject()) {
+            return (ObjectNode) arguments.deepCopy();
+        }
+        JsonNode parsed = Jsons.read(text(arguments));
+        return parsed != null && parsed.isObject() ? (ObjectNode) parsed : Jsons.object();
+    }
+
+    /** OpenAI {@code finish_reason} to Anthropic {@code stop_reason}. */
+    static String stopReason(String finishReason) {
+        if (finishReason == null) {
+            return "end_turn";
+        }
+        return switch (finishReason) {
+            case "tool_calls" -> "tool_use";
+            case "length" -> "max_tokens";
+            default -> "end_turn";
+        };
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Streaming
+
+    /**
+     * A converter for one streamed response. {@code estimatedInputTokens} goes into {@code message_start} (and into
+     * {@code message_delta} unless the backend reports {@code prompt_tokens}).
+     */
+    public static StreamConverter streamConverter(String requestedModel, int estimatedInputTokens) {
+        return new OpenAiStreamConverter(requestedModel, estimatedInputTokens);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Errors
+
+    /**
+     * {@code {"type":"error","error":{"type":T,"message":M},"request_id":id}}; {@code request_id} is left out when
+     * null or empty. The proxy also sets the {@code request-id} header.
+     */
+    public static byte[] error(int status, String message, String requestId) {
+        ObjectNode out = Jsons.object();
+        out.put("type", "error");
+        ObjectNode err = out.putObject("error");
+        err.put("type", errorType(status));
+        err.put("message", message == null ? "" : message);
+        if (requestId != null && !requestId.isEmpty()) {
+            out.put("request_id", requestId);
+        }
+        return Jsons.bytes(out);
+    }
+
+    /** The Anthropic error type for an HTTP status. */
+    public static String errorType(int status) {
+        return switch (status) {
+            case 400 -> "invalid_request_error";
+            case 401 -> "authentication_error";
+            case 403 -> "permission_error";
+            case 404 -> "not_found_error";
+            case 413 -> "request_too_large";
+            case 429 -> "rate_limit_error";
+            case 408, 504 -> "timeout_error";
+            case 529 -> "overloaded_error";
+            default -> "api_error";
+        };
+    }
+
+    /**
+     * A backend's failure body as an Anthropic envelope with the same status: the backend's {@code error.message}
+     * (also accepted: a string {@code error}, a top-level {@code message}), else {@code Backend error}.
+     */
+    public static byte[] backendError(int status, byte[] backendBody, String requestId) {
+        String message = null;
+        JsonNode root = Jsons.read(backendBody);
+        if (root != null && root.isObject()) {
+            JsonNode err = root.get("error");
+            if (err != null && err.isObject()) {
+                message = nonEmptyText(err.get("message"));
+            } else {
+                message = nonEmptyText(err);
+            }
+            if (message == null) {
+                message = nonEmptyText(root.get("message"));
+            }
+        }
+        return error(status, message != null ? message : "Backend error", requestId);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // count_tokens, models
+
+    /**
+     * {@code {"input_tokens":N}} for a count_tokens body, computed locally.
+     *
+     * @throws TranslationException 400 when the body is not a JSON object
+     */
+    public static byte[] countTokens(byte[] body) throws TranslationException {
+        JsonNode root = Jsons.read(body);
+        if (root == null || !root.isObject()) {
+            throw bad("failed to parse request: body is not a valid JSON object");
+        }
+        ObjectNode out = Jsons.object();
+        out.put("input_tokens", TokenEstimate.ofRequest(root));
+        return Jsons.bytes(out);
+    }
+
+    /** Rough input-token estimate of a request: (chars of system, messages and tools)/4, at least 1. */
+    public static int estimateInputTokens(AnthropicRequest req) {
+        return TokenEstimate.ofRequest(req.json());
+    }
+
+    /** The Anthropic models list for the given ids (in order), all created at {@code createdAt}. */
+    public static byte[] modelsList(List<String> ids, Instant createdAt) {
+        String created = RFC3339.format(createdAt.truncatedTo(ChronoUnit.SECONDS).atOffset(ZoneOffset.UTC));
+        ObjectNode out = Jsons.object();
+        ArrayNode data = out.putArray("data");
+        for (String id : ids) {
+            ObjectNode m = data.addObject();
+            m.put("type", "model");
+            m.put("id", id);
+            m.put("display_name", id);
+            m.put("created_at", created);
+        }
+        out.put("has_more", false);
+        if (ids.isEmpty()) {
+            out.putNull("first_id");
+            out.putNull("last_id");
+        } else {
+            out.put("first_id", ids.get(0));
+            out.put("last_id", ids.get(ids.size() - 1));
+        }
+        return Jsons.bytes(out);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private static TranslationException bad(String message) {
+        return new TranslationException(400, message);
+    }
+
+    private static TranslationException unparseable(String what) {
+        return bad(UNPARSEABLE + what);
+    }
+
+    private static void requireType(JsonNode node, String field, String expected,
+            java.util.function.Predicate<JsonNode> ok) throws TranslationException {
+        if (node != null && !node.isNull() && !ok.test(node)) {
+            throw unparseable(field + " must be " + expected + ", got " + Jsons.goType(node));
+        }
+    }
+
+    private static boolean allTextual(JsonNode array) {
+        for (JsonNode n : array) {
+            if (!n.isTextual()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean allObjects(JsonNode array) {
+        for (JsonNode n : array) {
+            if (!n.isObject()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean present(JsonNode node) {
+        return node != null && !node.isNull();
+    }
+
+    /** Go's {@code %f}. */
+    private static String goFloat(double d) {
+        return String.format(Locale.ROOT, "%f", d);
+    }
+}
