@@ -34,8 +34,9 @@ public final class SystemRoutes {
         build.put("java_version", Runtime.version().toString());
         build.put("platform", System.getProperty("os.name").toLowerCase() + "/" + System.getProperty("os.arch"));
         body.put("build", build);
-        body.put("capabilities", List.of("load_balancing", "health_checking", "model_unification",
-                "endpoint_discovery"));
+        body.put("capabilities", List.of("load_balancing", "health_checking", "rate_limiting", "model_unification",
+                "endpoint_discovery", "message_translation", "translation_anthropic", "passthrough_anthropic"));
+        body.put("capabilities_experimental", List.of("translation_anthropic", "passthrough_anthropic"));
         body.put("supported_backends", List.of("ollama", "lemonade", "litellm", "llamacpp", "lmdeploy",
                 "lm_studio", "omlx", "sglang", "vllm", "vllm-mlx", "openai_compatible", "docker-model-runner"));
         Map<String, Object> endpoints = new LinkedHashMap<>();
