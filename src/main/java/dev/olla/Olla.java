@@ -107,6 +107,9 @@ public final class Olla implements AutoCloseable {
             SystemRoutes.register(router);
             StatusRoutes.register(router, endpoints, health, server.stats(), config, models::modelCount);
             ModelRoutes.register(router, models, endpoints, profiles, discovery);
+            ProxyService proxyService = proxy;
+            router.get("/internal/stats/models", ex -> ex.json(io.netty.handler.codec.http.HttpResponseStatus.OK,
+                    proxyService.modelStats().snapshot(ex.query() != null && ex.query().contains("include_endpoints=true"))));
             router.get("/internal/stats/sticky", ex -> ex.json(io.netty.handler.codec.http.HttpResponseStatus.OK,
                     sticky == null ? java.util.Map.of("enabled", false) : sticky.stats()));
             AnthropicRoutes.register(router, config.translators().anthropic(), endpoints, profiles, models, proxy);

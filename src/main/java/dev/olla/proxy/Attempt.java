@@ -80,6 +80,11 @@ final class Attempt extends Deadlines.Entry {
         return target;
     }
 
+    /** Response body bytes relayed so far. */
+    long bytes() {
+        return bytes;
+    }
+
     void start() {
         target.attemptStarted();
         ex.onClientClose(this::onClientClosed);

@@ -7,6 +7,7 @@ import dev.olla.model.ModelRouting;
 import dev.olla.proxy.RequestInspector.Inspected;
 import dev.olla.server.ApiError;
 import dev.olla.server.Exchange;
+import dev.olla.stats.ModelStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -237,6 +238,7 @@ final class ProxyCall {
             case OK -> {
                 service.health().connectionSucceeded(s);
                 service.engine().transportSucceeded(ep);
+                record(true, ep.name(), attempt.bytes());
             }
             case CONNECT_FAILED -> {
                 service.health().connectionFailed(s, reason);
@@ -279,6 +281,7 @@ final class ProxyCall {
         }
         if (ex.headSent()) {
             service.stats().recordFailure();
+            record(false, ex.endpointName(), ex.bytesOut());
             ex.abort();
         } else {
             fail(error);
@@ -287,6 +290,7 @@ final class ProxyCall {
 
     private void fail(ApiError error) {
         service.stats().recordFailure();
+        record(false, ex.endpointName(), 0);
         if (model != null) {
             ex.responseHeaders().set(H_MODEL, model);
         }
@@ -298,6 +302,24 @@ final class ProxyCall {
                 ex.error(error);
             }
         }
+    }
+
+    private boolean recorded;
+
+    /** Per-model statistics, once per request (client cancellations are not counted). */
+    private void record(boolean success, String endpoint, long bytes) {
+        if (recorded || model == null) {
+            return;
+        }
+        recorded = true;
+        ModelStats.Routing routing = decision == null ? ModelStats.Routing.NONE
+                : switch (decision.action()) {
+                    case "routed" -> ModelStats.Routing.HIT;
+                    case "fallback" -> ModelStats.Routing.FALLBACK;
+                    default -> ModelStats.Routing.MISS;
+                };
+        service.modelStats().record(model, endpoint, success, bytes, (System.nanoTime() - startNanos) / 1000,
+                ex.clientIp(), routing);
     }
 
     /** The body the backend gets: the route's replacement, else the client's. */

@@ -19,6 +19,7 @@ public final class ProxyService {
     private final ModelRouting routing;
     private final dev.olla.balance.StickySessions sticky;
     private final ProxyStats stats = new ProxyStats();
+    private final dev.olla.stats.ModelStats modelStats = new dev.olla.stats.ModelStats();
 
 
     /**
@@ -61,6 +62,11 @@ public final class ProxyService {
 
     public ProxyStats stats() {
         return stats;
+    }
+
+    /** Per-model request statistics ({@code /internal/stats/models}). */
+    public dev.olla.stats.ModelStats modelStats() {
+        return modelStats;
     }
 
     /** The endpoints whose type the route reaches (any health status), in configuration order. */

@@ -76,6 +76,35 @@ class ModelRoutingProxyTest {
     }
 
     @Test
+    void perModelStatisticsCountRequestsOutcomesAndRouting() throws Exception {
+        olla = three().start();
+        for (int i = 0; i < 5; i++) {
+            assertThat(olla.post("/olla/ollama/api/chat", chat("phi4:14b")).statusCode()).isEqualTo(200);
+        }
+        assertThat(olla.post("/olla/ollama/api/chat", chat("no-such-model")).statusCode()).isEqualTo(404);
+        JsonNode body = JSON.readTree(olla.get("/internal/stats/models?include_endpoints=true").body());
+        JsonNode phi = null;
+        JsonNode missing = null;
+        for (JsonNode m : body.path("models")) {
+            if (m.path("name").asText().equals("phi4:14b")) {
+                phi = m;
+            } else if (m.path("name").asText().equals("no-such-model")) {
+                missing = m;
+            }
+        }
+        assertThat(phi).isNotNull();
+        assertThat(phi.path("total_requests").asLong()).isEqualTo(5);
+        assertThat(phi.path("successful_requests").asLong()).isEqualTo(5);
+        assertThat(phi.path("routing_hits").asLong()).isEqualTo(5);
+        assertThat(phi.path("unique_clients").asInt()).isEqualTo(1);
+        assertThat(phi.path("total_traffic").asLong()).isPositive();
+        assertThat(phi.path("endpoint_breakdown").path("a").path("requests").asLong()).isEqualTo(5);
+        assertThat(missing.path("failed_requests").asLong()).isEqualTo(1);
+        assertThat(missing.path("routing_misses").asLong()).isEqualTo(1);
+        assertThat(body.path("summary").path("most_popular_model").asText()).isEqualTo("phi4:14b");
+    }
+
+    @Test
     void unknownModelUnderStrictIs404WithRoutingHeaders() throws Exception {
         olla = three().start();
         HttpResponse<String> r = olla.post("/olla/openai/v1/chat/completions", chat("no-such-model"));
