@@ -71,10 +71,14 @@ public final class ModelStats {
         }
         e.all.add(success, bytes, micros);
         if (endpoint != null) {
-            e.byEndpoint.computeIfAbsent(endpoint, k -> new Counters()).add(success, bytes, micros);
+            Counters c = e.byEndpoint.get(endpoint);
+            if (c == null) {
+                c = e.byEndpoint.computeIfAbsent(endpoint, k -> new Counters());
+            }
+            c.add(success, bytes, micros);
         }
         e.latency.recordValue(Math.max(1, Math.min(micros, 3_600_000_000L)));
-        if (clientIp != null && e.clients.size() < MAX_CLIENTS) {
+        if (clientIp != null && !e.clients.contains(clientIp) && e.clients.size() < MAX_CLIENTS) {
             e.clients.add(clientIp);
         }
         switch (routing) {
