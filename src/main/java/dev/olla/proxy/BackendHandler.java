@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
-import java.io.IOException;
 
 /**
  * The last handler on a backend connection: hands every decoded response message to the attempt
@@ -94,9 +93,5 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             a.onBackendClosed(cause);
         }
         ctx.close();
-    }
-
-    static boolean isConnectionError(Throwable t) {
-        return t instanceof IOException || t instanceof io.netty.channel.ConnectTimeoutException;
     }
 }

@@ -124,12 +124,6 @@ public final class Exchange {
         return clientIp;
     }
 
-    /** The Host header, or the local address. */
-    public String host() {
-        String h = request.headers().get(HttpHeaderNames.HOST);
-        return h != null ? h : channel.localAddress().toString();
-    }
-
     // ------------------------------------------------------------------ response side
 
     /** Headers added to whatever response this exchange sends (e.g. routing headers). */
