@@ -137,6 +137,11 @@ public final class ModelRouter implements ModelRouting {
     }
 
     @Override
+    public boolean knows(String model) {
+        return model != null && (aliases.containsKey(model.toLowerCase(Locale.ROOT)) || registry.knows(model));
+    }
+
+    @Override
     public CompletionStage<Decision> routeAsync(String model, List<EndpointState> candidates) {
         if (strategy != OllaConfig.RoutingStrategyType.DISCOVERY) {
             return CompletableFuture.completedFuture(route(model, candidates));

@@ -37,6 +37,12 @@ public interface ModelRouting {
     Decision route(String model, List<EndpointState> candidates);
 
     /**
+     * Whether the name is one Olla knows: a model some endpoint serves (any status) or a configured
+     * alias. Per-model statistics keep their own row only for such names.
+     */
+    boolean knows(String model);
+
+    /**
      * Routes, possibly after an asynchronous refresh (the {@code discovery} strategy). The default
      * completes at once with {@link #route}.
      */

@@ -19,7 +19,7 @@ public final class ProxyService {
     private final ModelRouting routing;
     private final dev.olla.balance.StickySessions sticky;
     private final ProxyStats stats = new ProxyStats();
-    private final dev.olla.stats.ModelStats modelStats = new dev.olla.stats.ModelStats();
+    private final dev.olla.stats.ModelStats modelStats;
 
 
     /**
@@ -40,6 +40,8 @@ public final class ProxyService {
         this.health = health;
         this.engine = engine;
         this.routing = routing;
+        // Rows only for names the registry knows; without model routing every name is "unknown".
+        this.modelStats = new dev.olla.stats.ModelStats(routing == null ? m -> false : routing::knows);
     }
 
     /**

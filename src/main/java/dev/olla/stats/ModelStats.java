@@ -10,23 +10,35 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 import org.HdrHistogram.ConcurrentHistogram;
 
 /**
  * Per-model request statistics for {@code /internal/stats/models}: counts, traffic, latency
  * percentiles (HdrHistogram), unique clients and routing outcomes, overall and per endpoint.
- * Recording is lock-free; at most {@link #MAX_MODELS} models are tracked (later ones are counted
- * in the totals only) and {@link #MAX_CLIENTS} distinct clients per model.
+ * Only names Olla knows (the {@code known} test: served by some endpoint, or a configured alias)
+ * get their own row; every other name a client sends is counted in the one {@link #UNKNOWN} row, so
+ * random names cannot fill the table. Recording is lock-free; at most {@link #MAX_MODELS} rows are
+ * kept (later ones are counted in {@code untracked_requests} only) and {@link #MAX_CLIENTS}
+ * distinct clients per row.
  */
 public final class ModelStats {
     static final int MAX_MODELS = 1000;
     static final int MAX_CLIENTS = 10_000;
+    /** The row of every requested name that no endpoint serves. */
+    public static final String UNKNOWN = "unknown";
 
     /** How model routing treated the request. */
     public enum Routing { HIT, MISS, FALLBACK, NONE }
 
     private final Map<String, Entry> models = new ConcurrentHashMap<>();
     private final LongAdder untracked = new LongAdder();
+    private final Predicate<String> known;
+
+    /** @param known whether a requested (routing) name is a model Olla knows; others count as {@link #UNKNOWN} */
+    public ModelStats(Predicate<String> known) {
+        this.known = known;
+    }
 
     private static final class Counters {
         final LongAdder requests = new LongAdder();
@@ -55,13 +67,18 @@ public final class ModelStats {
         final AtomicLong lastRequestedMillis = new AtomicLong();
     }
 
-    /** Records one finished request for {@code model} (routing name); {@code endpoint} may be null. */
-    public void record(String model, String endpoint, boolean success, long bytes, long micros, String clientIp,
+    /** Records one finished request for {@code requested} (routing name); {@code endpoint} may be null. */
+    public void record(String requested, String endpoint, boolean success, long bytes, long micros, String clientIp,
             Routing routing) {
-        if (model == null) {
+        if (requested == null) {
             return;
         }
-        Entry e = models.get(model);
+        Entry e = models.get(requested);
+        String model = requested;
+        if (e == null && !known.test(requested)) {
+            model = UNKNOWN;
+            e = models.get(UNKNOWN);
+        }
         if (e == null) {
             if (models.size() >= MAX_MODELS) {
                 untracked.increment();

@@ -88,7 +88,7 @@ class ModelRoutingProxyTest {
         for (JsonNode m : body.path("models")) {
             if (m.path("name").asText().equals("phi4:14b")) {
                 phi = m;
-            } else if (m.path("name").asText().equals("no-such-model")) {
+            } else if (m.path("name").asText().equals("unknown")) {
                 missing = m;
             }
         }
@@ -102,6 +102,24 @@ class ModelRoutingProxyTest {
         assertThat(missing.path("failed_requests").asLong()).isEqualTo(1);
         assertThat(missing.path("routing_misses").asLong()).isEqualTo(1);
         assertThat(body.path("summary").path("most_popular_model").asText()).isEqualTo("phi4:14b");
+    }
+
+    @Test
+    void namesNoEndpointServesShareOneUnknownRowAndCannotCrowdOutRealModels() throws Exception {
+        olla = three().set("model_aliases", "fast", List.of("phi4:14b")).start();
+        assertThat(olla.post("/olla/ollama/api/chat", chat("phi4:14b")).statusCode()).isEqualTo(200);
+        for (int i = 0; i < 40; i++) {
+            assertThat(olla.post("/olla/ollama/api/chat", chat("random-" + i)).statusCode()).isEqualTo(404);
+        }
+        assertThat(olla.post("/olla/ollama/api/chat", chat("FAST")).statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(olla.get("/internal/stats/models").body());
+        Map<String, Long> rows = new java.util.TreeMap<>();
+        for (JsonNode m : body.path("models")) {
+            rows.put(m.path("name").asText(), m.path("total_requests").asLong());
+        }
+        assertThat(rows).containsExactly(Map.entry("fast", 1L), Map.entry("phi4:14b", 1L), Map.entry("unknown", 40L));
+        assertThat(body.path("summary").path("total_models").asInt()).isEqualTo(3);
+        assertThat(body.path("summary").path("untracked_requests").asLong()).isZero();
     }
 
     @Test
