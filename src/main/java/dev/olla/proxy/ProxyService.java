@@ -54,8 +54,14 @@ public final class ProxyService {
 
     /** The handler for one proxy route; the route's compatible endpoints are computed once, here. */
     public dev.olla.server.Handler route(RouteTarget target) {
+        return route(target, exchange -> null);
+    }
+
+    /** As {@link #route(RouteTarget)}, with a plan per request (e.g. the route family's error shape); null = none. */
+    public dev.olla.server.Handler route(RouteTarget target,
+            java.util.function.Function<dev.olla.server.Exchange, ForwardPlan> plans) {
         java.util.List<dev.olla.endpoint.EndpointState> typed = compatible(target);
-        return exchange -> new ProxyCall(this, exchange, target, typed, null).start();
+        return exchange -> new ProxyCall(this, exchange, target, typed, plans.apply(exchange)).start();
     }
 
     public Engine engine() {

@@ -50,8 +50,8 @@ public final class RequestInspector {
             return Inspected.NONE;
         }
         String ct = headers.get(HttpHeaderNames.CONTENT_TYPE);
-        if (ct != null && !ct.contains("json")) {
-            return Inspected.NONE;
+        if (ct != null && !ct.contains("json") && !startsLikeObject(body)) {
+            return Inspected.NONE; // routing never depends on the content type alone (curl -d sends form type)
         }
         Scanner s = new Scanner();
         int offset = 0;
@@ -62,6 +62,18 @@ public final class RequestInspector {
             offset += nio.remaining();
         }
         return s.result();
+    }
+
+    /** True when the first non-whitespace byte is '{': a JSON object sent with another content type. */
+    static boolean startsLikeObject(ByteBuf body) {
+        int end = body.writerIndex();
+        for (int i = body.readerIndex(); i < end; i++) {
+            byte b = body.getByte(i);
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                return b == '{';
+            }
+        }
+        return false;
     }
 
     /** A resumable byte-level JSON scanner that only tracks what it needs. */

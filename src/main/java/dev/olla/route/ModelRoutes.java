@@ -45,7 +45,8 @@ import java.util.function.Predicate;
  * {@code /olla/lmstudio/api/v0/models}, {@code /olla/lemonade/api/v1/models}, {@code /olla/dmr/engines/v1/models}
  * ...; the original answers 500 for some of these); LM Studio also {@code /api/v1/models} (OpenAI);</li>
  * <li>Ollama: {@code GET /api/ps} merged from the Ollama endpoints' own {@code /api/ps}; model management
- * ({@code pull, push, create, copy, delete}), {@code api/show} and {@code api/list} answer 501.</li>
+ * ({@code pull, push, create, copy, delete}) and {@code api/list} answer 501 in Ollama's error shape;
+ * {@code api/show} is proxied to an endpoint that has the model ({@link ProxyRoutes}).</li>
  * </ul>
  * These are exact routes, so they win over the proxy's {@code /olla/<prefix>/} catch-alls. Lists show
  * only models with a copy on a routable endpoint unless {@code include_unavailable=true}.
@@ -82,6 +83,8 @@ public final class ModelRoutes {
             StatusRoutes.sendCacheable(ex, ModelListings.status(models.models(), Instant.now(), group));
         });
         router.get("/olla/proxy/v1/models", ex -> r.scoped(ex, "openai", null, false));
+        router.prefix("/olla/proxy/v1/models/", ex -> r.retrieve(ex, "/olla/proxy/v1/models/", "openai", null, false),
+                false);
 
         Set<String> openAiTypes = new LinkedHashSet<>();
         for (Profile p : profiles.all()) {
@@ -116,6 +119,11 @@ public final class ModelRoutes {
         }
         if (p.openAiCompatible()) {
             get(router, registered, base + "/v1/models", ex -> scoped(ex, "openai", types, true));
+            String one = base + "/v1/models/";
+            String oneFormat = "/v1/models".equals(discoveryPath) ? format : "openai"; // as the list is
+            if (registered.add(one)) {
+                router.prefix(one, ex -> retrieve(ex, one, oneFormat, types, true), false);
+            }
         }
         if ("lmstudio".equals(format) || "lm-studio".equals(p.name())) {
             get(router, registered, base + "/api/v0/models", ex -> scoped(ex, "lmstudio", types, true));
@@ -124,16 +132,15 @@ public final class ModelRoutes {
         if ("ollama".equals(format) || "ollama".equals(p.name())) {
             get(router, registered, base + "/api/tags", ex -> scoped(ex, "ollama", types, true));
             get(router, registered, base + "/api/ps", ex -> ollamaPs(ex, types));
-            get(router, registered, base + "/api/list", ex -> ex.error(ApiError.of(501,
+            get(router, registered, base + "/api/list", ex -> OllamaApi.respond(ex, ApiError.of(501,
                     "running models list not supported in multi-instance proxy", "not_supported")));
-            exact(router, registered, base + "/api/show", HttpMethod.POST, ex -> ex.error(ApiError.of(501,
-                    "model show not supported in multi-instance proxy", "not_supported")));
+            // /api/show names a model: the proxy route sends it to an endpoint that has it
             ApiError management = ApiError.of(501, "model management operations not supported by proxy",
                     "not_supported");
             for (String op : List.of("pull", "push", "create", "copy")) {
-                exact(router, registered, base + "/api/" + op, HttpMethod.POST, ex -> ex.error(management));
+                exact(router, registered, base + "/api/" + op, HttpMethod.POST, ex -> OllamaApi.respond(ex, management));
             }
-            exact(router, registered, base + "/api/delete", HttpMethod.DELETE, ex -> ex.error(management));
+            exact(router, registered, base + "/api/delete", HttpMethod.DELETE, ex -> OllamaApi.respond(ex, management));
         }
     }
 
@@ -158,6 +165,57 @@ public final class ModelRoutes {
         Scope scope = types == null ? new Scope(s -> true, includeUnavailable) : Scope.ofTypes(types, includeUnavailable);
         String f = ModelListings.normalizeFormat(format);
         ex.json(HttpResponseStatus.OK, ModelListings.format(f == null ? "openai" : f, models.models(), scope, nativeNames));
+    }
+
+    /**
+     * OpenAI {@code GET /v1/models/{id}}: the entry the route's {@code /v1/models} lists under that id
+     * (or the model an alias or unified id names), answered from the registry; 404 in OpenAI's shape.
+     */
+    private void retrieve(Exchange ex, String base, String format, Set<String> types, boolean nativeNames) {
+        if (ex.method() != HttpMethod.GET && ex.method() != HttpMethod.HEAD) {
+            ex.error(ApiError.methodNotAllowed());
+            return;
+        }
+        String id = decode(ex.path().substring(base.length()));
+        Scope scope = types == null ? new Scope(s -> true, false) : Scope.ofTypes(types, false);
+        String f = ModelListings.normalizeFormat(format);
+        Map<String, Object> list = ModelListings.format(f == null ? "openai" : f, models.models(), scope, nativeNames);
+        Object entry = entry(list, id);
+        if (entry == null) {
+            var found = models.find(id);
+            if (found.isPresent()) {
+                entry = entry(list, found.get().id());
+                for (UnifiedModel.Source src : found.get().sources()) {
+                    entry = entry != null ? entry : entry(list, src.nativeName());
+                }
+            }
+        }
+        if (entry == null) {
+            ex.json(HttpResponseStatus.NOT_FOUND, Map.of("error", Map.of("message",
+                    "The model '" + id + "' does not exist", "type", "invalid_request_error", "param", "model",
+                    "code", "model_not_found")));
+            return;
+        }
+        ex.json(HttpResponseStatus.OK, entry);
+    }
+
+    private static Object entry(Map<String, Object> list, String id) {
+        if (list.get("data") instanceof List<?> data) {
+            for (Object o : data) {
+                if (o instanceof Map<?, ?> m && id.equals(m.get("id"))) {
+                    return m;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String decode(String raw) {
+        try {
+            return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return raw;
+        }
     }
 
     private void list(Exchange ex) {

@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * The proxy routes: {@code /olla/<prefix>/*} for every routing prefix of every loaded profile, and
  * {@code /olla/proxy/*} for any endpoint. {@code openai} and {@code openai-compatible} reach every
- * endpoint whose profile is OpenAI-compatible; every other prefix reaches only its own type.
+ * endpoint whose profile is OpenAI-compatible; every other prefix reaches only its own type. The Ollama
+ * prefix answers Olla's own errors in Ollama's shape ({@link OllamaApi}).
  */
 public final class ProxyRoutes {
     private static final Set<String> OPENAI_PREFIXES = Set.of("openai", "openai-compatible");
@@ -33,7 +34,9 @@ public final class ProxyRoutes {
             for (String prefix : p.prefixes()) {
                 Set<String> types = OPENAI_PREFIXES.contains(prefix) ? openAiTypes : Set.of(p.name());
                 RouteTarget target = new RouteTarget("/olla/" + prefix, Set.copyOf(types), p.name(), true);
-                router.prefix("/olla/" + prefix + "/", proxy.route(target), true);
+                String base = "/olla/" + prefix;
+                router.prefix(base + "/", "ollama".equals(p.name())
+                        ? proxy.route(target, ex -> OllamaApi.plan(ex, base)) : proxy.route(target), true);
                 prefixes.add(prefix);
             }
         }

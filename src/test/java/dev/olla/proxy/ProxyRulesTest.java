@@ -103,4 +103,26 @@ class ProxyRulesTest {
             composite.release();
         }
     }
+
+    @Test
+    void inspectorScansAnObjectWhateverTheContentType() {
+        for (String ct : new String[] {"application/x-www-form-urlencoded", "text/plain"}) {
+            ByteBuf body = Unpooled.copiedBuffer(" \n\t{\"model\":\"phi4:14b\",\"stream\":false}", StandardCharsets.UTF_8);
+            try {
+                var r = RequestInspector.inspect(new DefaultHttpHeaders().set("Content-Type", ct), body);
+                assertThat(r.model()).as(ct).isEqualTo("phi4:14b");
+                assertThat(r.stream()).isFalse();
+            } finally {
+                body.release();
+            }
+        }
+        ByteBuf form = Unpooled.copiedBuffer("model=phi4&stream=true", StandardCharsets.UTF_8);
+        try {
+            var r = RequestInspector.inspect(new DefaultHttpHeaders().set("Content-Type",
+                    "application/x-www-form-urlencoded"), form);
+            assertThat(r.model()).isNull();
+        } finally {
+            form.release();
+        }
+    }
 }

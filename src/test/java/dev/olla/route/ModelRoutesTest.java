@@ -120,8 +120,8 @@ class ModelRoutesTest {
         if (body != null) {
             b.header("Content-Type", "application/json");
         }
-        if (headers.length > 0) {
-            b.headers(headers);
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.setHeader(headers[i], headers[i + 1]);
         }
         return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -351,11 +351,68 @@ class ModelRoutesTest {
         String[] parts = call.split(" ");
         HttpResponse<String> r = send(parts[0], parts[1], "{\"model\":\"llama3.2:3b\"}");
         assertThat(r.statusCode()).isEqualTo(501);
-        assertThat(Json.MAPPER.readTree(r.body()).path("error").path("message").asText())
+        // Ollama's own error shape, which ollama-js and ollama-python print
+        assertThat(Json.MAPPER.readTree(r.body()).path("error").asText())
                 .isEqualTo("model management operations not supported by proxy");
-        HttpResponse<String> show = send("POST", "/olla/ollama/api/show", "{\"model\":\"llama3.2:3b\"}");
-        assertThat(show.statusCode()).isEqualTo(501);
-        assertThat(show.body()).contains("model show not supported in multi-instance proxy");
+    }
+
+    @Test
+    void oneModelIsAnsweredFromTheRegistryInTheRouteFormat() throws Exception {
+        JsonNode ollama = ok("/olla/ollama/v1/models/phi4:14b");
+        assertThat(ollama.path("id").asText()).isEqualTo("phi4:14b");
+        assertThat(ollama.path("object").asText()).isEqualTo("model");
+        JsonNode vllm = ok("/olla/vllm/v1/models/meta-llama/Llama-3.1-8B");
+        assertThat(vllm.path("id").asText()).isEqualTo("meta-llama/Llama-3.1-8B");
+        assertThat(vllm.path("max_model_len").asInt()).isEqualTo(131072); // vLLM's shape, as its list
+        assertThat(ok("/olla/openai/v1/models/qwen2.5-7b-instruct").path("id").asText()).isEqualTo("qwen2.5-7b-instruct");
+        assertThat(ok("/olla/proxy/v1/models/llama3.2:3b").path("object").asText()).isEqualTo("model");
+        // a model of another type is not on this route
+        HttpResponse<String> elsewhere = get("/olla/vllm/v1/models/phi4:14b");
+        assertThat(elsewhere.statusCode()).isEqualTo(404);
+        assertThat(Json.MAPPER.readTree(elsewhere.body()).path("error").path("code").asText()).isEqualTo("model_not_found");
+        assertThat(get("/olla/openai/v1/models/gpt-9").statusCode()).isEqualTo(404);
+        for (SimulatedBackend sim : List.of(simA, simB, simC, simD)) {
+            assertThat(sim.stats().requestsByPath().keySet()).as("answered by Olla, not a backend")
+                    .noneMatch(p -> p.startsWith("/v1/models/"));
+        }
+    }
+
+    @Test
+    void ollamaShowGoesToAnEndpointThatHasTheModel() throws Exception {
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> show = send("POST", "/olla/ollama/api/show", "{\"model\":\"phi4:14b\"}");
+            assertThat(show.statusCode()).as(show.body()).isEqualTo(200);
+            assertThat(show.headers().firstValue("X-Olla-Endpoint")).hasValue("ollama-a");
+            assertThat(Json.MAPPER.readTree(show.body()).path("details").isObject()).isTrue();
+        }
+        // the legacy "name" field routes too
+        HttpResponse<String> byName = send("POST", "/olla/ollama/api/show", "{\"name\":\"phi4:14b\"}");
+        assertThat(byName.statusCode()).as(byName.body()).isEqualTo(200);
+        assertThat(byName.headers().firstValue("X-Olla-Endpoint")).hasValue("ollama-a");
+        HttpResponse<String> missing = send("POST", "/olla/ollama/api/show", "{\"model\":\"gpt-9\"}");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(Json.MAPPER.readTree(missing.body()).path("error").asText()).contains("gpt-9");
+    }
+
+    @Test
+    void ollamaErrorsAreOllamaShapedExceptUnderV1() throws Exception {
+        HttpResponse<String> native_ = send("POST", "/olla/ollama/api/chat", chat("gpt-9"));
+        assertThat(native_.statusCode()).isEqualTo(404);
+        assertThat(Json.MAPPER.readTree(native_.body()).path("error").isTextual()).as(native_.body()).isTrue();
+        HttpResponse<String> v1 = send("POST", "/olla/ollama/v1/chat/completions", chat("gpt-9"));
+        assertThat(v1.statusCode()).isEqualTo(404);
+        assertThat(Json.MAPPER.readTree(v1.body()).path("error").path("message").asText()).contains("gpt-9");
+    }
+
+    @Test
+    void modelRoutingDoesNotDependOnTheContentType() throws Exception {
+        // curl -d '{...}' sends application/x-www-form-urlencoded
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> r = send("POST", "/olla/ollama/api/chat", "  " + chat("phi4:14b"),
+                    "Content-Type", "application/x-www-form-urlencoded");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.headers().firstValue("X-Olla-Endpoint")).hasValue("ollama-a");
+        }
     }
 
     // ------------------------------------------------------------------ routing through the proxy
