@@ -3,6 +3,7 @@ package dev.olla.proxy;
 import static dev.olla.proxy.ProxyStreamingTest.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.olla.TestOlla;
 import dev.olla.endpoint.EndpointStatus;
@@ -53,7 +54,8 @@ class ProxyFailoverTest {
     }
 
     static String message(HttpResponse<String> r) throws Exception {
-        return JSON.readTree(r.body()).path("error").path("message").asText();
+        JsonNode error = JSON.readTree(r.body()).path("error"); // Ollama's shape on /olla/ollama, OpenAI's elsewhere
+        return error.isTextual() ? error.asText() : error.path("message").asText();
     }
 
     @ParameterizedTest(name = "{0} engine")

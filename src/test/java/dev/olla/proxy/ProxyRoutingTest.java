@@ -93,7 +93,7 @@ class ProxyRoutingTest {
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (int i = 0; i < 60; i++) {
             // a request without a model is not model-routed: any OpenAI-compatible endpoint may serve it
-            HttpResponse<String> r = olla.get("/olla/openai/v1/models/any");
+            HttpResponse<String> r = olla.get("/olla/openai/v1/no-model-here");
             seen.add(r.headers().firstValue("X-Olla-Endpoint").orElseThrow());
         }
         assertThat(seen).contains("ollama-1", "vllm-1", "lms-1", "llama-1");
