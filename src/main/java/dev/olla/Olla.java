@@ -103,6 +103,7 @@ public final class Olla implements AutoCloseable {
             OllaServer server = new OllaServer(config.server().host(), config.server().port(),
                     ServerSettings.from(config.server()), router, boss, workers)
                     .rateLimiter(new RateLimiter(config.server().rateLimits()))
+                    .clientAddress(dev.olla.server.ClientAddress.of(config.server().rateLimits()))
                     .cors(Cors.of(config.server().cors()));
             SystemRoutes.register(router);
             StatusRoutes.register(router, endpoints, health, server.stats(), config, models::modelCount);

@@ -69,7 +69,7 @@ final class HeaderRules {
      * Turns the client's request headers, in place and once per request, into the headers every
      * attempt forwards: hop-by-hop and credential headers removed, forwarding headers added.
      */
-    static void prepareForwarding(HttpHeaders h, String clientIp, String model) {
+    static void prepareForwarding(HttpHeaders h, String peerIp, String clientIp, String model) {
         Set<String> extraHop = connectionTokens(h);
         List<String> drop = null;
         for (Map.Entry<String, String> e : h) {
@@ -87,7 +87,8 @@ final class HeaderRules {
         }
         String host = h.get(HttpHeaderNames.HOST);
         String xff = h.get("X-Forwarded-For");
-        h.set("X-Forwarded-For", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
+        // Each hop appends the address it saw (the socket peer), never a header's claim.
+        h.set("X-Forwarded-For", xff == null || xff.isBlank() ? peerIp : xff + ", " + peerIp);
         if (!h.contains("X-Forwarded-Proto")) {
             h.set("X-Forwarded-Proto", "http");
         }

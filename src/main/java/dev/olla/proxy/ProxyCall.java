@@ -351,7 +351,7 @@ final class ProxyCall {
         ByteBuf body = bodyFor(ep);
         HttpHeaders headers = ex.requestHeaders();
         if (!headersPrepared) {
-            HeaderRules.prepareForwarding(headers, ex.clientIp(), model);
+            HeaderRules.prepareForwarding(headers, ex.peerIp(), ex.clientIp(), model);
             headersPrepared = true;
         }
         HeaderRules.forEndpoint(headers, ep, lastEndpoint, body.readableBytes());

@@ -44,9 +44,12 @@ public final class Exchange {
     private final long startNanos;
     private final boolean keepAlive;
     private final String clientIp;
+    private final String peerIp;
     private HttpHeaders responseHeaders;
 
     private boolean headSent;
+    /** The body ends when the connection closes (a streamed response to an HTTP/1.0 client). */
+    private boolean closeDelimited;
     private boolean ended;
     private int status;
     private long bytesOut;
@@ -55,9 +58,10 @@ public final class Exchange {
     private Runnable writabilityListener;
 
     Exchange(HttpServerHandler owner, Channel channel, HttpRequest request, ByteBuf body, String requestId,
-            String clientIp) {
+            String clientIp, String peerIp) {
         this.owner = owner;
         this.clientIp = clientIp;
+        this.peerIp = peerIp;
         this.channel = channel;
         this.request = request;
         String uri = request.uri();
@@ -119,9 +123,17 @@ public final class Exchange {
         return (InetSocketAddress) channel.remoteAddress();
     }
 
-    /** The peer's IP address as text (computed once per connection). */
+    /**
+     * The client's address as text: the socket peer, or what a trusted proxy reported for it
+     * ({@link ClientAddress}). Rate limits, sticky sessions and statistics all use this one.
+     */
     public String clientIp() {
         return clientIp;
+    }
+
+    /** The socket peer's IP address as text (the hop Olla appends to {@code X-Forwarded-For}). */
+    public String peerIp() {
+        return peerIp;
     }
 
     // ------------------------------------------------------------------ response side
@@ -214,15 +226,23 @@ public final class Exchange {
     }
 
     /**
-     * Starts a streamed response. Without a Content-Length the body is sent chunked. Returns the
-     * write future.
+     * Starts a streamed response. Without a Content-Length the body is sent chunked, or, to an
+     * HTTP/1.0 client, close-delimited (no chunked encoding, {@code Connection: close}, the
+     * connection closed after the last byte). Returns the write future.
      */
     public ChannelFuture sendHead(HttpResponse head) {
         if (headSent) {
             throw new IllegalStateException("response already started");
         }
+        if (request.protocolVersion().minorVersion() == 0 && request.protocolVersion().majorVersion() == 1) {
+            // HTTP/1.0 knows no chunked encoding: without a length the body ends when the connection does.
+            head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+            if (!head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                closeDelimited = true;
+            }
+        }
         prepareHead(head);
-        if (!head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+        if (!closeDelimited && !head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
                 && !head.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             HttpUtil.setTransferEncodingChunked(head, true);
         }
@@ -267,7 +287,7 @@ public final class Exchange {
         if (responseHeaders != null && !responseHeaders.isEmpty()) {
             h.setAll(responseHeaders); // Olla's own (routing, CORS, rate limit) win over a backend's
         }
-        boolean persistent = keepAlive && owner.keepAliveAllowed();
+        boolean persistent = persistent();
         if (!persistent) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (request.protocolVersion() == HttpVersion.HTTP_1_0) {
@@ -275,9 +295,13 @@ public final class Exchange {
         }
     }
 
+    private boolean persistent() {
+        return keepAlive && !closeDelimited && owner.keepAliveAllowed();
+    }
+
     private void end(ChannelFuture lastWrite) {
         ended = true;
-        boolean persistent = keepAlive && owner.keepAliveAllowed();
+        boolean persistent = persistent();
         if (!persistent) {
             lastWrite.addListener(ChannelFutureListener.CLOSE);
         }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -107,6 +108,12 @@ final class HttpServerHandler extends ChannelDuplexHandler {
             }
             return;
         }
+        ApiError unfit = protocolError(req);
+        if (unfit != null) {
+            discarding = true;
+            reject(req, unfit);
+            return;
+        }
         discarding = false;
         long declared = HttpUtil.getContentLength(req, -1L);
         if (settings.maxBodySize() > 0 && declared > settings.maxBodySize()) {
@@ -162,18 +169,44 @@ final class HttpServerHandler extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * What RFC 9112 requires of a request line and Host before anything else: HTTP/1.x only (505;
+     * a higher 1.x minor is served as 1.1), and exactly one Host header on HTTP/1.1 (400).
+     */
+    private static ApiError protocolError(HttpRequest req) {
+        HttpVersion v = req.protocolVersion();
+        if (!"HTTP".equals(v.protocolName()) || v.majorVersion() != 1) {
+            return ApiError.of(505, "HTTP version not supported: use HTTP/1.1", "http_version_not_supported");
+        }
+        if (v.minorVersion() >= 1) {
+            int hosts = req.headers().getAll(HttpHeaderNames.HOST).size();
+            if (hosts != 1) {
+                return ApiError.badRequest(hosts == 0 ? "Missing Host header" : "More than one Host header");
+            }
+        }
+        return null;
+    }
+
     private void dispatch() {
         HttpRequest req = assembling;
         ByteBuf payload = body != null ? body : Unpooled.EMPTY_BUFFER;
         assembling = null;
         body = null;
         timeouts.requestComplete();
+        java.net.InetAddress peer = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a
+                ? a.getAddress() : null;
         Exchange ex = new Exchange(this, ctx.channel(), req, payload,
-                RequestIds.fromClientOrNew(req.headers().get("X-Request-ID")), clientIp);
+                RequestIds.fromClientOrNew(req.headers().get("X-Request-ID")),
+                server.clientAddress().resolve(peer, clientIp, req.headers()), clientIp);
         current = ex;
         server.exchangeStarted();
         Router.Match match = server.router().resolve(req.method(), ex.path());
         try {
+            if (req.method() == HttpMethod.TRACE || req.method() == HttpMethod.CONNECT) {
+                // Not offered for any resource (RFC 9110 15.6.2); TRACE would echo credentials.
+                ex.error(ApiError.of(501, req.method() + " is not supported", "method_not_supported"));
+                return;
+            }
             Cors cors = server.cors();
             if (cors != null && cors.apply(ex)) {
                 return; // a preflight, answered before routing

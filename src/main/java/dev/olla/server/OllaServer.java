@@ -38,6 +38,7 @@ public final class OllaServer {
     private Channel listener;
     private RateLimiter rateLimiter;
     private Cors cors;
+    private ClientAddress clientAddress = ClientAddress.PEER;
 
     public OllaServer(String host, int port, ServerSettings settings, Router router, EventLoopGroup boss,
             EventLoopGroup workers) {
@@ -57,6 +58,16 @@ public final class OllaServer {
 
     RateLimiter rateLimiter() {
         return rateLimiter;
+    }
+
+    /** How the client address is found (trusted proxy headers); call before {@link #start}. */
+    public OllaServer clientAddress(ClientAddress clientAddress) {
+        this.clientAddress = clientAddress;
+        return this;
+    }
+
+    ClientAddress clientAddress() {
+        return clientAddress;
     }
 
     /** Applies server.cors (null = off); call before {@link #start}. */

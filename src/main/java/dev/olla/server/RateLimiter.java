@@ -2,23 +2,19 @@ package dev.olla.server;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.olla.config.Cidr;
 import dev.olla.config.OllaConfig;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.netty.handler.codec.http.HttpHeaders;
-import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * {@code server.rate_limits}: token buckets (Bucket4j) for the whole server and per client IP, with
  * a separate per-IP budget for the health endpoint. Each bucket holds {@code burst_size} tokens and
  * refills at its requests-per-minute rate; a limit of 0 turns that check off. Idle per-IP buckets
- * are dropped after {@code cleanup_interval}. The client IP is the socket peer, or the first
- * {@code X-Forwarded-For} entry / {@code X-Real-IP} when {@code trust_proxy_headers} is on and the
- * peer is in {@code trusted_proxy_cidrs}.
+ * are dropped after {@code cleanup_interval}. The client is {@link Exchange#clientIp()} (see
+ * {@link ClientAddress}: the peer, or what trusted proxies reported). Response headers describe the
+ * per-IP limit, or the global one when the per-IP limit is off.
  */
 public final class RateLimiter {
     /** The outcome of one check; {@code limit} 0 = no per-IP limit applied (no headers). */
@@ -30,8 +26,6 @@ public final class RateLimiter {
     private final int perIpPerMinute;
     private final int healthPerMinute;
     private final int burst;
-    private final boolean trustProxyHeaders;
-    private final List<Cidr> trusted;
     private final Bucket global;
     private final Cache<String, Bucket> perIp;
 
@@ -40,14 +34,6 @@ public final class RateLimiter {
         this.perIpPerMinute = Math.max(0, cfg.perIpRequestsPerMinute());
         this.healthPerMinute = Math.max(0, cfg.healthRequestsPerMinute());
         this.burst = cfg.burstSize();
-        this.trustProxyHeaders = cfg.trustProxyHeaders();
-        List<Cidr> cidrs = new ArrayList<>();
-        if (cfg.trustedProxyCidrs() != null) {
-            for (String c : cfg.trustedProxyCidrs()) {
-                cidrs.add(Cidr.parse(c));
-            }
-        }
-        this.trusted = List.copyOf(cidrs);
         this.global = globalPerMinute > 0 ? bucket(globalPerMinute) : null;
         Duration idle = cfg.cleanupInterval() == null || cfg.cleanupInterval().isZero()
                 ? Duration.ofMinutes(10) : cfg.cleanupInterval();
@@ -66,61 +52,52 @@ public final class RateLimiter {
                 .build();
     }
 
-    /** Checks and counts one request; {@code health} selects the health budget. */
+    /**
+     * Checks and counts one request; {@code health} selects the health budget (the global limit
+     * applies to proxy requests only). The client's own bucket is asked first, so a request it
+     * refuses spends no global token; a request the global bucket refuses gets its client token back.
+     */
     public Decision check(Exchange ex, boolean health) {
         int limit = health ? healthPerMinute : perIpPerMinute;
-        if (limit <= 0) {
+        Bucket g = health ? null : global;
+        if (limit <= 0 && g == null) {
             return Decision.UNLIMITED;
         }
         long now = System.currentTimeMillis() / 1000;
-        if (!health && global != null) {
-            ConsumptionProbe g = global.tryConsumeAndReturnRemaining(1);
-            if (!g.isConsumed()) {
-                long wait = Math.max(1, (g.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
-                return new Decision(false, limit, 0, now + wait, wait);
+        Bucket own = null;
+        ConsumptionProbe p = null;
+        if (limit > 0) {
+            own = perIp.get(health ? ex.clientIp() + ":health" : ex.clientIp(), k -> bucket(limit));
+            p = own.tryConsumeAndReturnRemaining(1);
+            if (!p.isConsumed()) {
+                return refused(limit, now, p);
             }
         }
-        String ip = clientIp(ex);
-        String key = health ? ip + ":health" : ip;
-        Bucket b = perIp.get(key, k -> bucket(limit));
-        ConsumptionProbe p = b.tryConsumeAndReturnRemaining(1);
-        long perTokenNanos = Duration.ofMinutes(1).toNanos() / limit;
-        if (!p.isConsumed()) {
-            long wait = Math.max(1, (p.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
-            return new Decision(false, limit, 0, now + wait, wait);
+        if (g != null) {
+            ConsumptionProbe gp = g.tryConsumeAndReturnRemaining(1);
+            if (!gp.isConsumed()) {
+                if (own != null) {
+                    own.addTokens(1);
+                }
+                return refused(limit > 0 ? limit : globalPerMinute, now, gp);
+            }
+            if (p == null) {
+                return allowed(globalPerMinute, now, gp);
+            }
         }
+        return allowed(limit, now, p);
+    }
+
+    private static Decision refused(int limit, long now, ConsumptionProbe p) {
+        long wait = Math.max(1, (p.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
+        return new Decision(false, limit, 0, now + wait, wait);
+    }
+
+    private Decision allowed(int limit, long now, ConsumptionProbe p) {
+        long perTokenNanos = Duration.ofMinutes(1).toNanos() / limit;
         int capacity = burst > 0 ? burst : limit;
         long toFull = (capacity - p.getRemainingTokens()) * perTokenNanos / 1_000_000_000L;
         return new Decision(true, limit, p.getRemainingTokens(), now + Math.max(1, toFull), 0);
-    }
-
-    /** The client's IP for rate limiting (proxy headers only from trusted peers). */
-    String clientIp(Exchange ex) {
-        String peer = ex.clientIp();
-        if (!trustProxyHeaders || !trustedPeer(ex)) {
-            return peer;
-        }
-        HttpHeaders h = ex.requestHeaders();
-        String xff = h.get("X-Forwarded-For");
-        if (xff != null && !xff.isBlank()) {
-            int comma = xff.indexOf(',');
-            String first = (comma < 0 ? xff : xff.substring(0, comma)).trim();
-            if (!first.isEmpty()) {
-                return first;
-            }
-        }
-        String real = h.get("X-Real-IP");
-        return real != null && !real.isBlank() ? real.trim() : peer;
-    }
-
-    private boolean trustedPeer(Exchange ex) {
-        InetAddress addr = ex.remoteAddress().getAddress();
-        for (Cidr c : trusted) {
-            if (c.contains(addr)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Sets the {@code X-RateLimit-*} headers (and {@code Retry-After} when refused). */

@@ -117,4 +117,36 @@ class StickySessionsProxyTest {
         assertThat(r.headers().firstValue("X-Olla-Sticky-Session")).hasValue("disabled");
         assertThat(r.headers().firstValue("X-Olla-Sticky-Key-Source")).isEmpty();
     }
+
+    @Test
+    void theIpKeyIsTheTrustedClientAddressNotTheProxyInFront() throws Exception {
+        olla = three().proxy("sticky_sessions", Map.of("enabled", true, "key_sources", List.of("ip")))
+                .set("server", "rate_limits", Map.of("global_requests_per_minute", 0, "per_ip_requests_per_minute", 0,
+                        "health_requests_per_minute", 0, "trust_proxy_headers", true))
+                .start();
+        // three clients behind one trusted proxy (the loopback peer): three pins, not one shared pin
+        Map<String, String> pinned = new java.util.HashMap<>();
+        for (int round = 0; round < 3; round++) {
+            for (String client : new String[] {"203.0.113.1", "203.0.113.2", "203.0.113.3"}) {
+                HttpResponse<String> r = TestOlla.client().send(HttpRequest.newBuilder(olla.uri("/olla/ollama/api/chat"))
+                        .header("Content-Type", "application/json")
+                        // the first entry is the client's own claim: it must not matter
+                        .header("X-Forwarded-For", "198.51.100." + round + ", " + client)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llama3.2:3b\",\"stream\":false,"
+                                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.headers().firstValue("X-Olla-Sticky-Key-Source")).hasValue("ip");
+                String prev = pinned.putIfAbsent(client, endpoint(r));
+                if (prev != null) {
+                    assertThat(endpoint(r)).as(client).isEqualTo(prev);
+                    assertThat(r.headers().firstValue("X-Olla-Sticky-Session")).hasValue("hit");
+                }
+            }
+        }
+        JsonNode stats = new ObjectMapper().readTree(olla.get("/internal/stats/sticky").body());
+        assertThat(stats.path("active_sessions").asLong()).isEqualTo(3);
+        // round-robin gave each new client the next endpoint: the pins differ
+        assertThat(new HashSet<>(pinned.values())).hasSize(3);
+    }
 }

@@ -82,7 +82,7 @@ class RateLimitTest {
                 HttpResponse<String> r = TestOlla.client().send(HttpRequest.newBuilder(trusting.uri("/olla/ollama/api/version"))
                         .header("X-Forwarded-For", "192.168.1." + i + ", 10.0.0.1").build(),
                         HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             }
         }
         try (SimulatedBackend s = sim();
@@ -114,6 +114,89 @@ class RateLimitTest {
             assertThat(olla.get("/internal/health").statusCode()).isEqualTo(429);
             // the proxy budget is separate
             assertThat(olla.get("/olla/ollama/api/version").statusCode()).isEqualTo(200);
+        }
+    }
+
+    static HttpResponse<String> getAs(TestOlla olla, String path, String forwardedFor) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(olla.uri(path));
+        if (forwardedFor != null) {
+            b.header("X-Forwarded-For", forwardedFor);
+        }
+        return TestOlla.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void globalLimitWorksWithThePerIpLimitOff() throws Exception {
+        try (SimulatedBackend s = sim();
+                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
+                        .set("server", "rate_limits", Map.of("global_requests_per_minute", 60, "burst_size", 3,
+                                "per_ip_requests_per_minute", 0, "health_requests_per_minute", 0))
+                        .start()) {
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = olla.get("/olla/ollama/api/version");
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.headers().firstValue("X-RateLimit-Limit")).hasValue("60");
+                assertThat(r.headers().firstValue("X-RateLimit-Remaining")).hasValue(String.valueOf(2 - i));
+            }
+            HttpResponse<String> limited = olla.get("/olla/ollama/api/version");
+            assertThat(limited.statusCode()).isEqualTo(429);
+            assertThat(limited.headers().firstValue("Retry-After")).isPresent();
+            assertThat(s.stats().requests("/api/version")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aRequestRefusedPerIpSpendsNoGlobalToken() throws Exception {
+        // burst_size 0: each bucket holds its per-minute rate (global 5, per client 2)
+        try (SimulatedBackend s = sim();
+                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
+                        .set("server", "rate_limits", Map.of("global_requests_per_minute", 5, "burst_size", 0,
+                                "per_ip_requests_per_minute", 2, "trust_proxy_headers", true))
+                        .start()) {
+            int noisyOk = 0;
+            for (int i = 0; i < 10; i++) {
+                if (getAs(olla, "/olla/ollama/api/version", "203.0.113.1").statusCode() == 200) {
+                    noisyOk++;
+                }
+            }
+            assertThat(noisyOk).isEqualTo(2);
+            // 8 refusals by the client's own bucket left the global bucket at 3: others still get in
+            assertThat(getAs(olla, "/olla/ollama/api/version", "203.0.113.2").statusCode()).isEqualTo(200);
+            assertThat(getAs(olla, "/olla/ollama/api/version", "203.0.113.2").statusCode()).isEqualTo(200);
+            assertThat(getAs(olla, "/olla/ollama/api/version", "203.0.113.3").statusCode()).isEqualTo(200);
+            // now the global bucket is empty; its refusal gives the client's token back
+            HttpResponse<String> global = getAs(olla, "/olla/ollama/api/version", "203.0.113.4");
+            assertThat(global.statusCode()).isEqualTo(429);
+            assertThat(global.headers().firstValue("X-RateLimit-Limit")).hasValue("2");
+            assertThat(s.stats().requests("/api/version")).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void behindTrustedProxiesTheClientIsTheRightmostUntrustedForwardedAddress() throws Exception {
+        try (SimulatedBackend s = sim();
+                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
+                        .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
+                                "global_requests_per_minute", 0, "trust_proxy_headers", true))
+                        .start()) {
+            // The client writes whatever it likes into the first entries; the trusted proxy (10.0.0.5,
+            // inside the default trusted ranges, like the loopback peer) appended the real address.
+            int ok = 0;
+            int limited = 0;
+            for (int i = 0; i < 6; i++) {
+                int code = getAs(olla, "/olla/ollama/api/version", "198.51.100." + i + ", 203.0.113.7, 10.0.0.5")
+                        .statusCode();
+                if (code == 200) {
+                    ok++;
+                } else if (code == 429) {
+                    limited++;
+                }
+            }
+            assertThat(ok).isEqualTo(2);
+            assertThat(limited).isEqualTo(4);
+            // another real client behind the same proxies has its own budget
+            assertThat(getAs(olla, "/olla/ollama/api/version", "203.0.113.8, 10.0.0.5").statusCode()).isEqualTo(200);
+            assertThat(s.stats().requests("/api/version")).isEqualTo(3);
         }
     }
 }
