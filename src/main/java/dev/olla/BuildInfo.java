@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
 
-/** Name, version, commit and build date, from the build.properties the build writes. */
+/**
+ * Name, version, commit and build date, from the build.properties the build writes (the commit
+ * comes from the git-commit-id plugin for any Maven build in a git checkout).
+ */
 public record BuildInfo(String version, String commit, String date) {
     public static final String NAME = "Olla";
     private static final BuildInfo CURRENT = load();
@@ -27,7 +30,9 @@ public record BuildInfo(String version, String commit, String date) {
         } catch (IOException ignored) {
             // fall through to defaults
         }
-        return new BuildInfo(clean(p.getProperty("version"), "dev"), clean(p.getProperty("commit"), "unknown"),
+        // -Dbuild.commit wins (a release build may name its commit); else the git-commit-id plugin's value.
+        String commit = clean(p.getProperty("commit_override"), clean(p.getProperty("commit"), "unknown"));
+        return new BuildInfo(clean(p.getProperty("version"), "dev"), commit,
                 clean(p.getProperty("date"), "unknown"));
     }
 

@@ -24,6 +24,9 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", description = "Start simulated LLM backends and Olla in front of them (no GPU needed).")
 final class DemoCommand implements Callable<Integer> {
 
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
     @Option(names = "--port", description = "Olla's port (default ${DEFAULT-VALUE}).", defaultValue = "40114")
     int port;
 

@@ -86,6 +86,9 @@ public final class Main implements Callable<Integer> {
 
     @Command(name = "version", description = "Print name, version, commit, build date and runtime.")
     static final class VersionCommand implements Callable<Integer> {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+
         @Override
         public Integer call() {
             return printVersion(new PrintWriter(System.out, true));
@@ -96,6 +99,9 @@ public final class Main implements Callable<Integer> {
     static final class ValidateCommand implements Callable<Integer> {
         @CommandLine.ParentCommand
         Main parent;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
 
         @Override
         public Integer call() {

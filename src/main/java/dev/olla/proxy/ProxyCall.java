@@ -102,6 +102,7 @@ final class ProxyCall {
         }
         inspected = RequestInspector.inspect(ex.requestHeaders(), source());
         model = inspected.routingModel();
+        ex.modelName(model);
 
         if (typed.isEmpty()) {
             if (target.provider()) {

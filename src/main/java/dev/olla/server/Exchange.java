@@ -54,6 +54,7 @@ public final class Exchange {
     private int status;
     private long bytesOut;
     private String endpointName;
+    private String modelName;
     private Runnable closeListener;
     private Runnable writabilityListener;
 
@@ -153,6 +154,15 @@ public final class Exchange {
 
     public String endpointName() {
         return endpointName;
+    }
+
+    /** Records the model the request named (for the request log). */
+    public void modelName(String name) {
+        this.modelName = name;
+    }
+
+    public String modelName() {
+        return modelName;
     }
 
     public boolean headSent() {

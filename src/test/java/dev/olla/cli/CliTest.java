@@ -44,6 +44,21 @@ class CliTest {
     }
 
     @Test
+    void versionNamesTheCommitOfThisBuild() {
+        // any Maven build in a git checkout knows its commit (git-commit-id plugin or -Dbuild.commit)
+        assertThat(run("version").out()).doesNotContain("commit:  unknown").containsPattern("commit:  [0-9a-f]{7}");
+    }
+
+    @Test
+    void everySubcommandHasHelp() {
+        for (String cmd : new String[] {"validate", "demo", "version"}) {
+            Result r = run(cmd, "--help");
+            assertThat(r.code()).as(cmd).isZero();
+            assertThat(r.out()).as(cmd).startsWith("Usage: olla " + cmd).contains("--help");
+        }
+    }
+
+    @Test
     void helpListsTheCommands() {
         Result r = run("--help");
         assertThat(r.code()).isZero();
