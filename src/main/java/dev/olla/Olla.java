@@ -106,7 +106,7 @@ public final class Olla implements AutoCloseable {
                     .clientAddress(dev.olla.server.ClientAddress.of(config.server().rateLimits()))
                     .cors(Cors.of(config.server().cors()));
             SystemRoutes.register(router);
-            StatusRoutes.register(router, endpoints, health, server.stats(), config, models::modelCount);
+            StatusRoutes.register(router, endpoints, health, server.stats(), config, models::modelCount, proxy.stats());
             ModelRoutes.register(router, models, endpoints, profiles, discovery);
             ProxyService proxyService = proxy;
             router.get("/internal/stats/models", ex -> ex.json(io.netty.handler.codec.http.HttpResponseStatus.OK,
@@ -114,7 +114,7 @@ public final class Olla implements AutoCloseable {
             router.get("/internal/stats/sticky", ex -> ex.json(io.netty.handler.codec.http.HttpResponseStatus.OK,
                     sticky == null ? java.util.Map.of("enabled", false) : sticky.stats()));
             AnthropicRoutes.register(router, config.translators().anthropic(), endpoints, profiles, models, proxy);
-            MetricsRoutes.register(router, endpoints, server.stats(), proxy.stats(), config, models::modelCount);
+            MetricsRoutes.register(router, endpoints, server.stats(), proxy.stats(), config, models::modelCount, health);
             ProxyRoutes.register(router, profiles, proxy);
             InetSocketAddress bound = server.start();
             LOG.info("proxy engine {}, profile {}, balancer {}, {} endpoint(s)", proxy.engine().name(),

@@ -1,13 +1,13 @@
 package dev.olla.balance;
 
-import dev.olla.endpoint.EndpointState;
 import java.util.List;
 
 /**
- * Picks one endpoint among candidates. Candidates are already filtered (type, model, routable,
- * circuit closed); implementations must be thread-safe and cheap (they run on event loops per
- * request). Returns null only for an empty list.
+ * Picks one endpoint among candidates. Candidates are one snapshot of each endpoint's state
+ * ({@link Candidate}), already filtered by the caller (type, model, routable or panic); the choice
+ * reads only the snapshot. Implementations must be thread-safe and cheap (they run on event loops
+ * per request). Returns null only for an empty list.
  */
 public interface Balancer {
-    EndpointState choose(List<EndpointState> candidates);
+    Candidate choose(List<Candidate> candidates);
 }

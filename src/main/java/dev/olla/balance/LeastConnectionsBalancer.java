@@ -1,13 +1,12 @@
 package dev.olla.balance;
 
-import dev.olla.endpoint.EndpointState;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 
 /**
- * Fewest in-flight requests ({@link EndpointState#inFlight()}, exact per attempt). Ties go to the
- * higher priority, then rotate (by name). Busy/warming candidates only when no healthy one exists.
+ * Fewest in-flight requests (from the snapshot). Ties go to the higher priority, then rotate (by
+ * name). Busy/warming candidates only when no healthy one exists.
  */
 final class LeastConnectionsBalancer implements Balancer {
     private final AtomicInteger cursor;
@@ -17,7 +16,7 @@ final class LeastConnectionsBalancer implements Balancer {
     }
 
     @Override
-    public EndpointState choose(List<EndpointState> candidates) {
+    public Candidate choose(List<Candidate> candidates) {
         int n = candidates.size();
         if (n == 0) {
             return null;
@@ -25,22 +24,22 @@ final class LeastConnectionsBalancer implements Balancer {
         if (n == 1) {
             return candidates.get(0);
         }
-        int level = Candidates.bestLevel(candidates);
+        int level = Ranks.bestLevel(candidates);
         int minInFlight = Integer.MAX_VALUE;
         int bestPriority = Integer.MIN_VALUE;
         int ties = 0;
-        EndpointState best = null;
+        Candidate best = null;
         for (int i = 0; i < n; i++) {
-            EndpointState s = candidates.get(i);
-            if (Candidates.level(s.status()) != level) {
+            Candidate c = candidates.get(i);
+            if (c.level() != level) {
                 continue;
             }
-            int f = s.inFlight();
-            int p = s.endpoint().priority();
+            int f = c.inFlight();
+            int p = c.priority();
             if (f < minInFlight || (f == minInFlight && p > bestPriority)) {
                 minInFlight = f;
                 bestPriority = p;
-                best = s;
+                best = c;
                 ties = 1;
             } else if (f == minInFlight && p == bestPriority) {
                 ties++;
@@ -50,7 +49,7 @@ final class LeastConnectionsBalancer implements Balancer {
             return best;
         }
         int index = (cursor.getAndIncrement() & Integer.MAX_VALUE) % ties;
-        return Candidates.nthByName(candidates, level, minInFlight, bestPriority, index, ties);
+        return Ranks.nthByName(candidates, level, minInFlight, bestPriority, index, ties);
     }
 
     @Override

@@ -1,13 +1,12 @@
 package dev.olla.balance;
 
-import dev.olla.endpoint.EndpointState;
 import java.util.List;
 import java.util.function.DoubleSupplier;
 
 /**
  * The highest-priority tier among the routable candidates, weighted random within the tier by
- * status weight (healthy 1.0, busy 0.3, warming 0.1). With no routable candidate: uniform over the
- * highest tier of all candidates.
+ * {@link Candidate#weight()} (healthy 1.0, busy 0.3, warming 0.1). With no routable candidate:
+ * uniform over the highest tier of all candidates.
  */
 final class PriorityBalancer implements Balancer {
     private final DoubleSupplier random;
@@ -17,7 +16,7 @@ final class PriorityBalancer implements Balancer {
     }
 
     @Override
-    public EndpointState choose(List<EndpointState> candidates) {
+    public Candidate choose(List<Candidate> candidates) {
         int n = candidates.size();
         if (n == 0) {
             return null;
@@ -28,52 +27,52 @@ final class PriorityBalancer implements Balancer {
         int top = Integer.MIN_VALUE;
         boolean anyRoutable = false;
         for (int i = 0; i < n; i++) {
-            EndpointState s = candidates.get(i);
-            if (s.status().routable()) {
-                if (!anyRoutable || s.endpoint().priority() > top) {
-                    top = s.endpoint().priority();
+            Candidate c = candidates.get(i);
+            if (c.routable()) {
+                if (!anyRoutable || c.priority() > top) {
+                    top = c.priority();
                 }
                 anyRoutable = true;
-            } else if (!anyRoutable && s.endpoint().priority() > top) {
-                top = s.endpoint().priority();
+            } else if (!anyRoutable && c.priority() > top) {
+                top = c.priority();
             }
         }
         double total = 0;
         int count = 0;
-        EndpointState only = null;
+        Candidate only = null;
         for (int i = 0; i < n; i++) {
-            EndpointState s = candidates.get(i);
-            if (inTier(s, top, anyRoutable)) {
-                total += weight(s, anyRoutable);
+            Candidate c = candidates.get(i);
+            if (inTier(c, top, anyRoutable)) {
+                total += weight(c, anyRoutable);
                 count++;
-                only = s;
+                only = c;
             }
         }
         if (count == 1) {
             return only;
         }
         double r = random.getAsDouble() * total;
-        EndpointState last = null;
+        Candidate last = null;
         for (int i = 0; i < n; i++) {
-            EndpointState s = candidates.get(i);
-            if (!inTier(s, top, anyRoutable)) {
+            Candidate c = candidates.get(i);
+            if (!inTier(c, top, anyRoutable)) {
                 continue;
             }
-            last = s;
-            r -= weight(s, anyRoutable);
+            last = c;
+            r -= weight(c, anyRoutable);
             if (r < 0) {
-                return s;
+                return c;
             }
         }
-        return last; // rounding, or weights that moved under us
+        return last; // rounding
     }
 
-    private static boolean inTier(EndpointState s, int top, boolean routableOnly) {
-        return s.endpoint().priority() == top && (!routableOnly || s.status().routable());
+    private static boolean inTier(Candidate c, int top, boolean routableOnly) {
+        return c.priority() == top && (!routableOnly || c.routable());
     }
 
-    private static double weight(EndpointState s, boolean routableOnly) {
-        return routableOnly ? s.status().weight() : 1.0;
+    private static double weight(Candidate c, boolean routableOnly) {
+        return routableOnly ? c.weight() : 1.0;
     }
 
     @Override

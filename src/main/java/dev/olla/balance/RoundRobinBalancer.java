@@ -1,6 +1,5 @@
 package dev.olla.balance;
 
-import dev.olla.endpoint.EndpointState;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
@@ -18,7 +17,7 @@ final class RoundRobinBalancer implements Balancer {
     }
 
     @Override
-    public EndpointState choose(List<EndpointState> candidates) {
+    public Candidate choose(List<Candidate> candidates) {
         int n = candidates.size();
         if (n == 0) {
             return null;
@@ -26,21 +25,21 @@ final class RoundRobinBalancer implements Balancer {
         if (n == 1) {
             return candidates.get(0);
         }
-        int level = Candidates.bestLevel(candidates);
+        int level = Ranks.bestLevel(candidates);
         int count = 0;
-        EndpointState only = null;
+        Candidate only = null;
         for (int i = 0; i < n; i++) {
-            EndpointState s = candidates.get(i);
-            if (Candidates.level(s.status()) == level) {
+            Candidate c = candidates.get(i);
+            if (c.level() == level) {
                 count++;
-                only = s;
+                only = c;
             }
         }
         if (count == 1) {
             return only;
         }
         int index = (counter.getAndIncrement() & Integer.MAX_VALUE) % count;
-        return Candidates.nthByName(candidates, level, Candidates.ANY, Candidates.ANY, index, count);
+        return Ranks.nthByName(candidates, level, Ranks.ANY, Ranks.ANY, index, count);
     }
 
     @Override

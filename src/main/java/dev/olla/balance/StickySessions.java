@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.olla.config.OllaConfig;
-import dev.olla.endpoint.EndpointState;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -29,7 +28,7 @@ public final class StickySessions {
     public record Key(String value, String source, String sessionId) {}
 
     /** The choice and how affinity decided it: hit, miss, repin or disabled (no key). */
-    public record Choice(EndpointState endpoint, String outcome) {}
+    public record Choice(Candidate candidate, String outcome) {}
 
     private final List<String> sources;
     private final int prefixBytes;
@@ -110,21 +109,21 @@ public final class StickySessions {
         return null;
     }
 
-    /** The pinned endpoint if routable, else the balancer's pick (then pinned). */
-    public Choice choose(Key key, List<EndpointState> routable, Balancer balancer) {
+    /** The pinned endpoint if among {@code routable}, else the balancer's pick (then pinned). */
+    public Choice choose(Key key, List<Candidate> routable, Balancer balancer) {
         if (key == null) {
             return new Choice(balancer.choose(routable), "disabled");
         }
         String pinned = pins.getIfPresent(key.value());
         if (pinned != null) {
-            for (EndpointState s : routable) {
+            for (Candidate s : routable) {
                 if (s.name().equals(pinned)) {
                     hits.increment();
                     return new Choice(s, "hit");
                 }
             }
         }
-        EndpointState chosen = balancer.choose(routable);
+        Candidate chosen = balancer.choose(routable);
         if (chosen != null) {
             pins.put(key.value(), chosen.name());
             insertions.increment();

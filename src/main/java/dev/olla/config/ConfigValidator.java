@@ -158,6 +158,10 @@ final class ConfigValidator {
         notNegative("proxy.read_timeout", p.readTimeout());
         notNegative("proxy.response_header_timeout", p.responseHeaderTimeout());
         notNegative("proxy.tls_handshake_timeout", p.tlsHandshakeTimeout());
+        if (p.panicThreshold() < 0 || p.panicThreshold() > 100) {
+            problems.error("proxy.panic_threshold", p.panicThreshold() + " must be between 0 and 100 (percent)");
+        }
+        notNegative("proxy.consecutive_5xx", p.consecutive5xx());
         if (p.retry() != null) {
             notNegative("proxy.retry.max_attempts", p.retry().maxAttempts());
         }

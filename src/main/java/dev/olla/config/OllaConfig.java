@@ -75,7 +75,13 @@ public record OllaConfig(
             Duration tlsHandshakeTimeout,
             Retry retry,
             StickySessions stickySessions,
-            Filter profileFilter) {}
+            Filter profileFilter,
+            /* When no candidate is routable, try the one most recently healthy instead of refusing. */
+            boolean lastResort,
+            /* Percent of routable candidates below which health is ignored for balancing; 0 = off. */
+            int panicThreshold,
+            /* Open an endpoint's breaker after this many consecutive 5xx answers; 0 = off. */
+            int consecutive5xx) {}
 
     /** {@code maxAttempts} 0 = try every candidate once. */
     public record Retry(boolean enabled, boolean onConnectionFailure, int maxAttempts) {}

@@ -33,15 +33,23 @@ final class TreeBinder {
         this.problems = problems;
     }
 
-    /** YAML key of a record component: snake_case of its name; {@code staticConfig} is {@code static}. */
+    /**
+     * YAML key of a record component: snake_case of its name ({@code consecutive5xx} ->
+     * {@code consecutive_5xx}: a digit after a letter starts a word); {@code staticConfig} is {@code static}.
+     */
     static String yamlName(RecordComponent component) {
         String name = component.getName();
         if (name.equals("staticConfig")) {
             return "static";
         }
         StringBuilder sb = new StringBuilder();
+        char prev = 0;
         for (char c : name.toCharArray()) {
-            if (Character.isUpperCase(c)) {
+            boolean digitAfterLetter = Character.isDigit(c) && Character.isLetter(prev);
+            prev = c;
+            if (digitAfterLetter) {
+                sb.append('_').append(c);
+            } else if (Character.isUpperCase(c)) {
                 sb.append('_').append(Character.toLowerCase(c));
             } else {
                 sb.append(c);

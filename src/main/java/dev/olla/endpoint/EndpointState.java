@@ -25,6 +25,7 @@ public final class EndpointState {
     private volatile long lastLatencyMillis = -1;
     private volatile int consecutiveFailures;
     private volatile Instant statusSince;
+    private volatile long lastHealthyNanos = Long.MIN_VALUE;
 
     private static final VarHandle STATUS;
 
@@ -78,7 +79,10 @@ public final class EndpointState {
         requests.increment();
     }
 
-    /** An attempt ends; {@code failed} = transport failure or error before a response. */
+    /**
+     * An attempt ends; {@code failed} = it did not end in a complete answer, or the backend answered
+     * with a 5xx status.
+     */
     public void attemptEnded(boolean failed, long bytesRelayed, long micros) {
         inFlight.decrementAndGet();
         if (failed) {
@@ -111,6 +115,16 @@ public final class EndpointState {
     }
 
     // ---- health-check bookkeeping (written by the health package)
+
+    /** The endpoint was just seen healthy (a healthy probe or a good answer to a request). */
+    public void markHealthy() {
+        lastHealthyNanos = System.nanoTime();
+    }
+
+    /** {@link System#nanoTime()} when last seen healthy; {@link Long#MIN_VALUE} when never. */
+    public long lastHealthyNanos() {
+        return lastHealthyNanos;
+    }
 
     public Instant lastCheck() {
         return lastCheck;

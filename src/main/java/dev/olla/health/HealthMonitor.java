@@ -5,7 +5,6 @@ import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
-import dev.olla.endpoint.HealthFeedback;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -280,12 +279,42 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
 
     // ------------------------------------------------------------------ HealthFeedback (proxy side)
 
+    @Override
+    public boolean admits(EndpointState endpoint) {
+        Checker c = checkers.get(endpoint);
+        return c == null || c.breaker.permitsNow();
+    }
+
+    @Override
+    public CircuitBreaker.Permit acquire(EndpointState endpoint) {
+        Checker c = checkers.get(endpoint);
+        return c == null ? CircuitBreaker.Permit.CLOSED : c.breaker.tryAcquire();
+    }
+
+    @Override
+    public void succeeded(EndpointState endpoint, CircuitBreaker.Permit permit, int status) {
+        Checker c = checkers.get(endpoint);
+        if (c == null) {
+            return;
+        }
+        if (c.breaker.onSuccess(permit)) {
+            LOG.info("endpoint {} circuit breaker closed: trial request succeeded", endpoint.name());
+        }
+        if (status < 500) {
+            endpoint.markHealthy();
+        }
+        if (!endpoint.routable() && !closed) {
+            // It answered although marked down (last resort, panic): look at it now.
+            onScheduler.execute(c::recheckSoon);
+        }
+    }
+
     /**
      * A proxied request could not connect: the endpoint goes {@code offline} now, the failure counts
      * toward its breaker, and a re-check is brought forward. Cheap and non-blocking (event loops).
      */
     @Override
-    public void connectionFailed(EndpointState endpoint, String reason) {
+    public void connectionFailed(EndpointState endpoint, CircuitBreaker.Permit permit, String reason) {
         Checker c = checkers.get(endpoint);
         if (c == null || closed) {
             return;
@@ -294,44 +323,41 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         String why = reason == null || reason.isBlank() ? "connection failed" : reason;
         // Requests already in flight when an endpoint dies all fail together: count the outage once
         // (when it takes the endpoint out of rotation), not once per request, or a short blip under
-        // load would open the breaker for 30 s.
-        if (endpoint.routable() || c.breaker.state() == CircuitBreaker.State.HALF_OPEN) {
-            breakerFailure(c);
+        // load would open the breaker. The trial's verdict always counts.
+        if (endpoint.routable() || (permit != null && permit.trial())) {
+            breakerFailure(c, permit);
+        } else {
+            c.breaker.release(permit);
         }
         transition(endpoint, EndpointStatus.OFFLINE, why);
         onScheduler.execute(c::recheckSoon);
     }
 
-    /** A proxied request reached the backend: closes a half-open breaker. */
     @Override
-    public void connectionSucceeded(EndpointState endpoint) {
+    public void attemptFailed(EndpointState endpoint, CircuitBreaker.Permit permit, String reason) {
         Checker c = checkers.get(endpoint);
-        if (c != null && c.breaker.onSuccess()) {
-            LOG.info("endpoint {} circuit breaker closed", endpoint.name());
+        if (c == null || closed) {
+            return;
+        }
+        if (endpoint.routable() || (permit != null && permit.trial())) {
+            breakerFailure(c, permit);
+        } else {
+            c.breaker.release(permit);
+        }
+        onScheduler.execute(c::recheckSoon);
+    }
+
+    @Override
+    public void ignored(EndpointState endpoint, CircuitBreaker.Permit permit) {
+        Checker c = checkers.get(endpoint);
+        if (c != null) {
+            c.breaker.release(permit);
         }
     }
 
-    /**
-     * Takes a permit from the endpoint's breaker: true when closed; when the open time has passed,
-     * true for exactly one caller (the half-open trial, which must report back through
-     * {@link #connectionSucceeded}/{@link #connectionFailed}). Call it for the endpoint actually
-     * chosen; filter candidates with {@link #circuitOpen} (which takes nothing).
-     */
-    @Override
-    public boolean allowRequest(EndpointState endpoint) {
-        Checker c = checkers.get(endpoint);
-        return c == null || c.breaker.tryAcquire();
-    }
-
-    /**
-     * Whether the endpoint's breaker refuses requests right now (open, or half-open with its trial
-     * taken). Takes no permit. The proxy answers {@code circuit breaker open} (503) when every
-     * candidate it would otherwise use is in this state.
-     */
-    @Override
+    /** Whether the endpoint's breaker refuses requests right now (takes no permit). */
     public boolean circuitOpen(EndpointState endpoint) {
-        Checker c = checkers.get(endpoint);
-        return c != null && !c.breaker.permitsNow();
+        return !admits(endpoint);
     }
 
     public CircuitBreaker.State circuitState(EndpointState endpoint) {
@@ -406,9 +432,9 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
     }
 
     /** Counts a failure on the endpoint's breaker; logs when that opens it (once per opening). */
-    private void breakerFailure(Checker c) {
+    private void breakerFailure(Checker c, CircuitBreaker.Permit permit) {
         CircuitBreaker.State before = c.breaker.state();
-        if (c.breaker.onFailure()) {
+        if (c.breaker.onFailure(permit)) {
             if (before == CircuitBreaker.State.HALF_OPEN) {
                 LOG.warn("endpoint {} circuit breaker re-opened: half-open trial failed (for {}s)", c.state.name(),
                         options.breakerOpenFor().toSeconds());
@@ -557,23 +583,6 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
             }
             pauseActive = false;
             cancelTimer();
-            if (!breaker.tryAcquire()) {
-                // Open: no network call. Make sure the endpoint is not routed, and look again when
-                // the breaker is due (bounded by the back-off delay, so a fake clock cannot stall it).
-                EndpointStatus current = state.status();
-                if (current.routable() || current == EndpointStatus.UNKNOWN) {
-                    transition(state, EndpointStatus.OFFLINE, "circuit breaker open");
-                }
-                long floor = Math.min(options.recheckDelay().toNanos(), intervalNanos);
-                long d = Math.min(Math.max(breaker.remainingOpenNanos(), floor), backoffDelayNanos());
-                if (started) {
-                    schedule(d);
-                } else {
-                    pendingDelayNanos = d;
-                    checkedOnce = true;
-                }
-                return CompletableFuture.completedFuture(null);
-            }
             CompletableFuture<Void> done = new CompletableFuture<>();
             inFlight = done;
             int epoch = passiveFailures.get();
@@ -629,9 +638,10 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
                         record(delay, o.latencyMillis());
                         return;
                     }
-                    if (breaker.onSuccess()) {
-                        LOG.info("endpoint {} circuit breaker closed", state.name());
+                    if (breaker.probeSucceeded()) {
+                        LOG.info("endpoint {} circuit breaker closed: health probe succeeded", state.name());
                     }
+                    state.markHealthy();
                     failures = 0;
                     multiplier = 1;
                     delay = intervalNanos;
@@ -641,7 +651,7 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
                     pauseActive = true;
                 } else {
                     if (st == EndpointStatus.OFFLINE || st == EndpointStatus.UNHEALTHY) {
-                        breakerFailure(this);
+                        breakerFailure(this, CircuitBreaker.Permit.CLOSED);
                     }
                     failures++;
                     multiplier = (int) Math.min((long) multiplier * 2, options.maxBackoffMultiplier());

@@ -75,7 +75,9 @@ public final class ModelRouter implements ModelRouting {
     private record Alias(String name, List<String> targets) {}
 
     /** Where a name is served among the candidates. */
-    private record Lookup(boolean known, List<EndpointState> endpoints, Map<String, String> rewrite) {
+    /** @param reserve endpoints serving the model that are not routable now */
+    private record Lookup(boolean known, List<EndpointState> endpoints, Map<String, String> rewrite,
+            List<EndpointState> reserve) {
         boolean found() {
             return !endpoints.isEmpty();
         }
@@ -184,7 +186,7 @@ public final class ModelRouter implements ModelRouting {
         if (l.found()) {
             return routed(l, "model_found");
         }
-        return reject(model, l.known(), l.known() ? "model_unavailable" : "model_not_found");
+        return reject(model, l, l.known() ? "model_unavailable" : "model_not_found");
     }
 
     private Decision optimistic(String model, Lookup l, List<EndpointState> candidates) {
@@ -197,8 +199,8 @@ public final class ModelRouter implements ModelRouting {
                     : reject(model, false, "model_not_found");
         }
         return switch (fallback) {
-            case NONE -> reject(model, true, "model_unavailable_no_fallback");
-            case COMPATIBLE_ONLY -> reject(model, true, "model_unavailable_compatible_only");
+            case NONE -> reject(model, l, "model_unavailable_no_fallback");
+            case COMPATIBLE_ONLY -> reject(model, l, "model_unavailable_compatible_only");
             case ALL -> fallback(candidates, "all_healthy_fallback");
         };
     }
@@ -209,10 +211,10 @@ public final class ModelRouter implements ModelRouting {
             return routed(l, "model_found_no_refresh");
         }
         if (!refreshOnMiss || refresher == null || !canRefresh) {
-            return reject(model, l.known(), "model_unavailable_no_refresh");
+            return reject(model, l, "model_unavailable_no_refresh");
         }
         if (routable(candidates).isEmpty()) {
-            return reject(model, true, "no_healthy_after_discovery");
+            return reject(model, l, "no_healthy_after_discovery");
         }
         return null;
     }
@@ -227,18 +229,18 @@ public final class ModelRouter implements ModelRouting {
             return routed(l, "model_found_after_discovery");
         }
         if (routable(candidates).isEmpty()) {
-            return reject(model, true, "no_healthy_after_discovery");
+            return reject(model, l, "no_healthy_after_discovery");
         }
         if (refreshFailed) {
             return switch (fallback) {
-                case NONE -> reject(model, l.known(), "discovery_failed_no_fallback");
-                case COMPATIBLE_ONLY -> reject(model, l.known(), "discovery_failed_compatible_only");
+                case NONE -> reject(model, l, "discovery_failed_no_fallback");
+                case COMPATIBLE_ONLY -> reject(model, l, "discovery_failed_compatible_only");
                 case ALL -> fallback(candidates, "discovery_failed_all_fallback");
             };
         }
         return fallback == OllaConfig.FallbackBehavior.ALL
                 ? fallback(candidates, "all_healthy_after_discovery")
-                : reject(model, l.known(), "model_unavailable_after_discovery");
+                : reject(model, l, "model_unavailable_after_discovery");
     }
 
     // ------------------------------------------------------------------ aliases and lookup
@@ -293,18 +295,26 @@ public final class ModelRouter implements ModelRouting {
             }
         }
         if (sources.isEmpty()) {
-            return new Lookup(known, List.of(), Map.of());
+            return new Lookup(known, List.of(), Map.of(), List.of());
         }
         Map<EndpointState, String> serving = new IdentityHashMap<>();
         for (UnifiedModel.Source s : sources) {
             serving.putIfAbsent(s.endpoint(), s.nativeName());
         }
         List<EndpointState> out = new ArrayList<>(Math.min(serving.size(), candidates.size()));
+        List<EndpointState> reserve = null;
         Map<String, String> rewrite = null;
         for (EndpointState c : candidates) {
             String nativeName = serving.get(c);
-            if (nativeName != null && c.routable()) {
-                out.add(c);
+            if (nativeName != null) {
+                if (c.routable()) {
+                    out.add(c);
+                } else {
+                    if (reserve == null) {
+                        reserve = new ArrayList<>(2);
+                    }
+                    reserve.add(c);
+                }
                 if (!nativeName.equalsIgnoreCase(model)) {
                     if (rewrite == null) {
                         rewrite = new LinkedHashMap<>();
@@ -313,7 +323,8 @@ public final class ModelRouter implements ModelRouting {
                 }
             }
         }
-        return new Lookup(true, List.copyOf(out), rewrite == null ? Map.of() : Collections.unmodifiableMap(rewrite));
+        return new Lookup(true, List.copyOf(out), rewrite == null ? Map.of() : Collections.unmodifiableMap(rewrite),
+                reserve == null ? List.of() : List.copyOf(reserve));
     }
 
     private static List<EndpointState> routable(List<EndpointState> candidates) {
@@ -339,7 +350,7 @@ public final class ModelRouter implements ModelRouting {
     // ------------------------------------------------------------------ decisions
 
     private Decision routed(Lookup l, String reason) {
-        return new Decision(l.endpoints(), strategyName, "routed", reason, 0, null, l.rewrite());
+        return new Decision(l.endpoints(), strategyName, "routed", reason, 0, null, l.rewrite(), l.reserve());
     }
 
     private Decision fallback(List<EndpointState> candidates, String reason) {
@@ -347,9 +358,20 @@ public final class ModelRouter implements ModelRouting {
     }
 
     private Decision reject(String model, boolean known, String reason) {
+        return reject(model, known, reason, Map.of(), List.of());
+    }
+
+    /** Rejected for now; the model's non-routable endpoints go along as the reserve. */
+    private Decision reject(String model, Lookup l, String reason) {
+        return reject(model, l.known(), reason, l.rewrite(), l.reserve());
+    }
+
+    private Decision reject(String model, boolean known, String reason, Map<String, String> rewrite,
+            List<EndpointState> reserve) {
         String message = known
                 ? "model \"" + model + "\" is not available on any healthy endpoint for this route; " + LIST_HINT
                 : "model \"" + model + "\" not found; " + LIST_HINT;
-        return new Decision(List.of(), strategyName, "rejected", reason, known ? 503 : 404, message, Map.of());
+        return new Decision(List.of(), strategyName, "rejected", reason, known ? 503 : 404, message,
+                rewrite, reserve);
     }
 }

@@ -22,9 +22,16 @@ public interface ModelRouting {
      * @param rejectMessage the error message when rejected (names the model and where to list models)
      * @param rewrite       endpoint name -> the model name that endpoint knows, when it differs from
      *                      the requested one (aliases); only the body's {@code model} field changes
+     * @param reserve       endpoints that serve the model but were not routable when routed (the
+     *                      proxy's last resort and panic routing may still try them)
      */
     record Decision(List<EndpointState> endpoints, String strategy, String action, String reason,
-            int rejectStatus, String rejectMessage, Map<String, String> rewrite) {
+            int rejectStatus, String rejectMessage, Map<String, String> rewrite, List<EndpointState> reserve) {
+        public Decision(List<EndpointState> endpoints, String strategy, String action, String reason,
+                int rejectStatus, String rejectMessage, Map<String, String> rewrite) {
+            this(endpoints, strategy, action, reason, rejectStatus, rejectMessage, rewrite, List.of());
+        }
+
         public boolean rejected() {
             return "rejected".equals(action);
         }

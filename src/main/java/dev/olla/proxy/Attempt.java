@@ -42,6 +42,9 @@ final class Attempt extends Deadlines.Entry {
 
     private final ProxyCall call;
     private final EndpointState target;
+    private final dev.olla.health.CircuitBreaker.Permit permit;
+    /** The backend's response status (0 before the head). */
+    private int responseStatus;
     private final Endpoint ep;
     private final Exchange ex;
     private final EventLoop loop;
@@ -64,9 +67,10 @@ final class Attempt extends Deadlines.Entry {
     private ForwardPlan.ResponseTransform transform;
     private CompositeByteBuf buffered;
 
-    Attempt(ProxyCall call, EndpointState target) {
+    Attempt(ProxyCall call, EndpointState target, dev.olla.health.CircuitBreaker.Permit permit) {
         this.call = call;
         this.target = target;
+        this.permit = permit;
         this.ep = target.endpoint();
         this.ex = call.exchange();
         this.loop = ex.eventLoop();
@@ -78,6 +82,16 @@ final class Attempt extends Deadlines.Entry {
 
     EndpointState target() {
         return target;
+    }
+
+    /** The breaker permit this attempt holds (settled by {@link ProxyCall#attemptFinished}). */
+    dev.olla.health.CircuitBreaker.Permit permit() {
+        return permit;
+    }
+
+    /** The backend's response status; 0 when no response head arrived. */
+    int responseStatus() {
+        return responseStatus;
     }
 
     /** Response body bytes relayed so far. */
@@ -163,6 +177,7 @@ final class Attempt extends Deadlines.Entry {
         }
         long now = System.nanoTime();
         lastReadNanos = now;
+        responseStatus = r.status().code();
         backendKeepAlive = HttpUtil.isKeepAlive(r);
         transform = call.transform();
         if (transform != null) {
@@ -419,7 +434,7 @@ final class Attempt extends Deadlines.Entry {
                 c.channel().close();
             }
         }
-        boolean failed = outcome != Outcome.OK && outcome != Outcome.CLIENT_GONE;
+        boolean failed = (outcome != Outcome.OK && outcome != Outcome.CLIENT_GONE) || responseStatus >= 500;
         target.attemptEnded(failed, bytes, (System.nanoTime() - startNanos) / 1000);
         call.attemptFinished(this, outcome, reason);
     }

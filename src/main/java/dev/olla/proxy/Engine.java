@@ -2,13 +2,10 @@ package dev.olla.proxy;
 
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.Endpoint;
-import dev.olla.health.CircuitBreaker;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The two proxy engines. Both run the same attempt loop ({@link ProxyCall}, {@link Attempt}); they
@@ -17,23 +14,20 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code sherpa}: simple and frugal — one pool shared by all endpoints (keyed by host:port)
  *       with few idle connections, unpooled heap read buffers of 8 KiB by default, no breaker.</li>
  *   <li>{@code olla}: built for load — a pool per endpoint with many idle connections kept warm,
- *       pooled direct read buffers (64 KiB) relayed to the client without copying, and its own
- *       per-endpoint circuit breaker (5 consecutive transport failures open it for 30 s).</li>
+ *       pooled direct read buffers (64 KiB) relayed to the client without copying.</li>
  * </ul>
+ * Neither has a breaker of its own: each endpoint has ONE circuit breaker, on the health side
+ * ({@link dev.olla.health.HealthFeedback}), fed by probes and by the attempts of both engines.
  */
 public final class Engine {
-    static final int OLLA_BREAKER_THRESHOLD = 5;
-    static final Duration OLLA_BREAKER_OPEN = Duration.ofSeconds(30);
-
     private final String name;
     private final ChannelPool pool;
-    private final boolean breakers;
-    private final Map<String, CircuitBreaker> breakerByEndpoint = new ConcurrentHashMap<>();
+    private final boolean keepWarm;
 
-    private Engine(String name, ChannelPool pool, boolean breakers) {
+    private Engine(String name, ChannelPool pool, boolean keepWarm) {
         this.name = name;
         this.pool = pool;
-        this.breakers = breakers;
+        this.keepWarm = keepWarm;
     }
 
     public static Engine create(OllaConfig.Proxy proxy) {
@@ -59,41 +53,13 @@ public final class Engine {
         return pool;
     }
 
-    /** Whether the engine's own breaker lets a request to this endpoint through now. */
-    boolean allow(Endpoint endpoint) {
-        return !breakers || breaker(endpoint).tryAcquire();
-    }
-
-    /** True when the engine's breaker for this endpoint is open (without taking a trial permit). */
-    boolean open(Endpoint endpoint) {
-        return breakers && !breaker(endpoint).permitsNow();
-    }
-
-    void transportFailed(Endpoint endpoint) {
-        if (breakers) {
-            breaker(endpoint).onFailure();
-        }
-    }
-
-    void transportSucceeded(Endpoint endpoint) {
-        if (breakers) {
-            breaker(endpoint).onSuccess();
-        }
-    }
-
-    private CircuitBreaker breaker(Endpoint endpoint) {
-        CircuitBreaker b = breakerByEndpoint.get(endpoint.name());
-        return b != null ? b : breakerByEndpoint.computeIfAbsent(endpoint.name(),
-                k -> new CircuitBreaker(OLLA_BREAKER_THRESHOLD, OLLA_BREAKER_OPEN, System::nanoTime));
-    }
-
     /**
      * Keeps the olla engine's pool warm: when an endpoint becomes routable, open one idle
      * connection to it on every event loop, so the first requests after start-up or recovery do
      * not pay for a connect. Sherpa opens connections on demand only.
      */
     public void warm(Endpoint endpoint, io.netty.channel.EventLoopGroup loops) {
-        if (!breakers) {
+        if (!keepWarm) {
             return;
         }
         for (io.netty.util.concurrent.EventExecutor e : loops) {

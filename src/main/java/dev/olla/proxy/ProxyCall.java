@@ -1,8 +1,12 @@
 package dev.olla.proxy;
 
+import dev.olla.balance.Candidate;
+import dev.olla.balance.Chooser;
 import dev.olla.balance.StickySessions;
 import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointState;
+import dev.olla.health.CircuitBreaker.Permit;
+import dev.olla.health.HealthFeedback;
 import dev.olla.model.ModelRouting;
 import dev.olla.proxy.RequestInspector.Inspected;
 import dev.olla.server.ApiError;
@@ -71,6 +75,10 @@ final class ProxyCall {
     private int attempts;
     private int maxAttempts;
     private String lastError;
+    /** Whether any attempt went to an endpoint that was routable when chosen. */
+    private boolean triedRoutable;
+    /** How the current attempt's endpoint was picked. */
+    private Chooser.Mode pickMode = Chooser.Mode.BALANCED;
     private final long startNanos = System.nanoTime();
     private boolean headersPrepared;
     private Endpoint lastEndpoint;
@@ -141,11 +149,25 @@ final class ProxyCall {
         h.set(H_DECISION, d.action());
         h.set(H_REASON, d.reason());
         if (d.rejected()) {
+            if (d.rejectStatus() == 503 && !d.reserve().isEmpty() && service.chooser().tries(d.reserve())) {
+                // Known model, no routable endpoint serves it: last resort / panic over those that do.
+                h.set(H_DECISION, "routed");
+                h.set(H_REASON, "no_healthy_endpoint_last_resort");
+                begin(d.reserve());
+                return;
+            }
             fail(ApiError.of(d.rejectStatus(), d.rejectMessage(),
                     d.rejectStatus() == 404 ? "model_not_found" : "model_unavailable"));
             return;
         }
-        begin(d.endpoints());
+        if (d.reserve().isEmpty()) {
+            begin(d.endpoints());
+        } else {
+            List<EndpointState> all = new ArrayList<>(d.endpoints().size() + d.reserve().size());
+            all.addAll(d.endpoints());
+            all.addAll(d.reserve());
+            begin(all);
+        }
     }
 
     private void begin(List<EndpointState> endpoints) {
@@ -158,53 +180,79 @@ final class ProxyCall {
     }
 
 
-    /** Starts the next attempt on the best remaining candidate, or answers why there is none. */
+    /**
+     * Starts the next attempt on the best remaining candidate, or answers why there is none. The
+     * choice is made from ONE snapshot of the candidates ({@link Candidate}); the breaker permit is
+     * taken only for the endpoint actually tried, and given back if it is not used.
+     */
     private void next() {
+        HealthFeedback health = service.health();
         while (true) {
-            List<EndpointState> routable = new ArrayList<>(candidates.size());
-            boolean circuitOpen = false;
+            List<Candidate> snapshot = new ArrayList<>(candidates.size());
             for (EndpointState s : candidates) {
-                if (!s.routable()) {
-                    continue;
-                }
-                if (service.health().circuitOpen(s) || service.engine().open(s.endpoint())) {
-                    circuitOpen = true;
-                    continue;
-                }
-                routable.add(s);
+                snapshot.add(Candidate.of(s, health.admits(s)));
             }
-            if (routable.isEmpty()) {
-                if (lastError != null) {
-                    fail(ApiError.of(502, "Proxy error: all endpoints failed with connection errors: " + lastError,
-                            "proxy_error"));
-                } else if (circuitOpen) {
-                    fail(ApiError.of(503, "circuit breaker open", "circuit_breaker_open"));
-                } else {
-                    fail(noHealthy());
-                }
+            Chooser.Pick pick = service.chooser().choose(snapshot, this::choose);
+            Candidate chosen = pick.candidate();
+            if (chosen == null) {
+                failNothingRoutable(snapshot);
                 return;
             }
-            EndpointState chosen = choose(routable);
-            if (!service.health().allowRequest(chosen) || !service.engine().allow(chosen.endpoint())) {
-                candidates.remove(chosen);
-                if (candidates.isEmpty()) {
-                    fail(ApiError.of(503, "circuit breaker open", "circuit_breaker_open"));
-                    return;
+            EndpointState s = chosen.endpoint();
+            Permit permit = health.acquire(s);
+            if (permit == null) {
+                if (pick.mode() == Chooser.Mode.BALANCED) {
+                    // Another request took the half-open trial since the snapshot: not this one.
+                    candidates.remove(s);
+                    if (candidates.isEmpty()) {
+                        fail(ApiError.of(503, "circuit breaker open", "circuit_breaker_open"));
+                        return;
+                    }
+                    continue;
                 }
-                continue;
+                permit = Permit.NONE; // last resort / panic: tried without a permit
             }
+            if (!ex.isOpen()) {
+                health.ignored(s, permit);
+                return;
+            }
+            switch (pick.mode()) {
+                case PANIC -> service.stats().recordPanicPick();
+                case LAST_RESORT -> service.stats().recordLastResortPick();
+                default -> { }
+            }
+            if (chosen.status().routable() && chosen.breakerAdmits()) {
+                triedRoutable = true;
+            }
+            pickMode = pick.mode();
             attempts++;
-            ex.endpointName(chosen.name());
-            new Attempt(this, chosen).start();
+            ex.endpointName(s.name());
+            new Attempt(this, s, permit).start();
             return;
         }
+    }
+
+    /** Nothing to try (last resort and panic off): why. */
+    private void failNothingRoutable(List<Candidate> snapshot) {
+        if (lastError != null) {
+            fail(ApiError.of(502, "Proxy error: all endpoints failed with connection errors: " + lastError,
+                    "proxy_error"));
+            return;
+        }
+        for (Candidate c : snapshot) {
+            if (c.status().routable() && !c.breakerAdmits()) {
+                fail(ApiError.of(503, "circuit breaker open", "circuit_breaker_open"));
+                return;
+            }
+        }
+        fail(noHealthy());
     }
 
     private StickySessions.Key stickyKey;
     private boolean stickyKeyed;
 
     /** The balancer's pick, through session affinity when it is on (retries re-enter here). */
-    private EndpointState choose(List<EndpointState> routable) {
+    private Candidate choose(List<Candidate> routable) {
         StickySessions sticky = service.sticky();
         if (sticky == null) {
             return service.balancer().choose(routable);
@@ -224,7 +272,7 @@ final class ProxyCall {
                 h.set(StickySessions.SESSION_HEADER, stickyKey.sessionId());
             }
         }
-        return c.endpoint();
+        return c.candidate();
     }
 
     private ApiError noHealthy() {
@@ -235,24 +283,27 @@ final class ProxyCall {
     void attemptFinished(Attempt attempt, Outcome outcome, String reason) {
         EndpointState s = attempt.target();
         Endpoint ep = s.endpoint();
+        HealthFeedback health = service.health();
         switch (outcome) {
             case OK -> {
-                service.health().connectionSucceeded(s);
-                service.engine().transportSucceeded(ep);
+                health.succeeded(s, attempt.permit(), attempt.responseStatus());
                 record(true, ep.name(), attempt.bytes());
             }
             case CONNECT_FAILED -> {
-                service.health().connectionFailed(s, reason);
-                service.engine().transportFailed(ep);
+                health.connectionFailed(s, attempt.permit(), reason);
                 lastError = reason;
                 candidates.remove(s);
                 LOG.warn("endpoint {} failed before responding: {}", ep.name(), reason);
                 if (!ex.isOpen()) {
                     return;
                 }
-                if (attempts < maxAttempts && !candidates.isEmpty()) {
+                if (attempts < maxAttempts && !candidates.isEmpty() && pickMode != Chooser.Mode.LAST_RESORT) {
                     service.stats().recordRetry();
                     next();
+                } else if (!triedRoutable) {
+                    // One last-resort try per request: the others were marked down for a reason.
+                    fail(ApiError.of(503, "no healthy endpoints available (last-resort attempt failed: " + reason + ")",
+                            "no_healthy_endpoints"));
                 } else if (!candidates.isEmpty()) {
                     fail(ApiError.of(502, "Proxy error: max attempts (" + maxAttempts + ") reached: " + reason,
                             "proxy_error"));
@@ -262,16 +313,19 @@ final class ProxyCall {
                 }
             }
             case HEAD_TIMEOUT, BODY_TIMEOUT -> {
-                service.engine().transportFailed(ep);
+                health.attemptFailed(s, attempt.permit(), reason);
                 LOG.warn("endpoint {} timed out: {}", ep.name(), reason);
                 endAfterFailure(ApiError.of(504, "Proxy error: " + reason, "backend_timeout"));
             }
             case BROKEN_MID_RESPONSE, BAD_RESPONSE -> {
-                service.engine().transportFailed(ep);
+                health.attemptFailed(s, attempt.permit(), reason);
                 LOG.warn("endpoint {} broke the response: {}", ep.name(), reason);
                 endAfterFailure(ApiError.of(502, "Proxy error: " + reason, "proxy_error"));
             }
-            case CLIENT_GONE -> service.stats().recordCancelled();
+            case CLIENT_GONE -> {
+                health.ignored(s, attempt.permit());
+                service.stats().recordCancelled();
+            }
         }
     }
 

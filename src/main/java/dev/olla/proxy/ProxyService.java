@@ -3,7 +3,8 @@ package dev.olla.proxy;
 import dev.olla.balance.Balancer;
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
-import dev.olla.endpoint.HealthFeedback;
+import dev.olla.balance.Chooser;
+import dev.olla.health.HealthFeedback;
 import dev.olla.model.ModelRouting;
 
 /**
@@ -18,6 +19,7 @@ public final class ProxyService {
     private final Engine engine;
     private final ModelRouting routing;
     private final dev.olla.balance.StickySessions sticky;
+    private final Chooser chooser;
     private final ProxyStats stats = new ProxyStats();
     private final dev.olla.stats.ModelStats modelStats;
 
@@ -34,6 +36,7 @@ public final class ProxyService {
     public ProxyService(OllaConfig.Proxy config, EndpointRegistry registry, Balancer balancer, HealthFeedback health,
             Engine engine, ModelRouting routing, dev.olla.balance.StickySessions sticky) {
         this.sticky = sticky;
+        this.chooser = new Chooser(config.lastResort(), config.panicThreshold());
         this.config = config;
         this.registry = registry;
         this.balancer = balancer;
@@ -94,6 +97,10 @@ public final class ProxyService {
 
     Balancer balancer() {
         return balancer;
+    }
+
+    Chooser chooser() {
+        return chooser;
     }
 
     HealthFeedback health() {

@@ -10,6 +10,26 @@ public final class ProxyStats {
     private final LongAdder cancelled = new LongAdder();
     private final LongAdder staleReconnects = new LongAdder();
     private final LongAdder backpressurePauses = new LongAdder();
+    private final LongAdder panicPicks = new LongAdder();
+    private final LongAdder lastResortPicks = new LongAdder();
+
+    /** A pick made with health ignored (proxy.panic_threshold). */
+    public void recordPanicPick() {
+        panicPicks.increment();
+    }
+
+    /** A pick of a non-routable endpoint because nothing was routable (proxy.last_resort). */
+    public void recordLastResortPick() {
+        lastResortPicks.increment();
+    }
+
+    public long panicPicks() {
+        return panicPicks.sum();
+    }
+
+    public long lastResortPicks() {
+        return lastResortPicks.sum();
+    }
 
     void recordRequest() {
         requests.increment();

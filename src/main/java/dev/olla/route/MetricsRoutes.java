@@ -27,12 +27,23 @@ public final class MetricsRoutes {
 
     public static void register(Router router, EndpointRegistry endpoints, ServerStats server, ProxyStats proxy,
             OllaConfig config, ToIntFunction<EndpointState> modelCount) {
+        register(router, endpoints, server, proxy, config, modelCount, null);
+    }
+
+    /** @param health the breakers to show per endpoint, or null */
+    public static void register(Router router, EndpointRegistry endpoints, ServerStats server, ProxyStats proxy,
+            OllaConfig config, ToIntFunction<EndpointState> modelCount, dev.olla.health.HealthMonitor health) {
         router.get("/internal/metrics", ex -> ex.respond(HttpResponseStatus.OK, CONTENT_TYPE,
-                render(endpoints, server, proxy, config, modelCount).getBytes(StandardCharsets.UTF_8)));
+                render(endpoints, server, proxy, config, modelCount, health).getBytes(StandardCharsets.UTF_8)));
     }
 
     static String render(EndpointRegistry endpoints, ServerStats server, ProxyStats proxy, OllaConfig config,
             ToIntFunction<EndpointState> modelCount) {
+        return render(endpoints, server, proxy, config, modelCount, null);
+    }
+
+    static String render(EndpointRegistry endpoints, ServerStats server, ProxyStats proxy, OllaConfig config,
+            ToIntFunction<EndpointState> modelCount, dev.olla.health.HealthMonitor health) {
         StringBuilder sb = new StringBuilder(4096);
         BuildInfo b = BuildInfo.current();
         metric(sb, "olla_info", "gauge", "Build and proxy settings.");
@@ -58,6 +69,12 @@ public final class MetricsRoutes {
         counter(sb, "olla_failures_total", "Proxied requests that ended in an error.", proxy.failures());
         counter(sb, "olla_proxy_retries_total", "Attempts retried on another endpoint.", proxy.retries());
         counter(sb, "olla_proxy_cancelled_total", "Proxied requests the client abandoned.", proxy.cancelled());
+        counter(sb, "olla_proxy_last_resort_total",
+                "Attempts sent to a non-routable endpoint because none was routable (proxy.last_resort).",
+                proxy.lastResortPicks());
+        counter(sb, "olla_proxy_panic_total",
+                "Picks made with health ignored (fewer routable candidates than proxy.panic_threshold).",
+                proxy.panicPicks());
         counter(sb, "olla_total_traffic_bytes", "Response bytes relayed from backends.", traffic);
         counter(sb, "olla_security_rate_limit_violations_total", "Requests refused by rate limits.",
                 server.rateLimitViolations());
@@ -68,6 +85,15 @@ public final class MetricsRoutes {
         for (EndpointState s : endpoints.all()) {
             sb.append("olla_endpoint_up{endpoint=\"").append(esc(s.name())).append("\",status=\"")
                     .append(s.status().wire()).append("\"} ").append(s.routable() ? 1 : 0).append('\n');
+        }
+        if (health != null) {
+            metric(sb, "olla_endpoint_circuit_breaker_open", "gauge",
+                    "1 while the endpoint's circuit breaker refuses requests (state: closed, open, half_open).");
+            for (EndpointState s : endpoints.all()) {
+                sb.append("olla_endpoint_circuit_breaker_open{endpoint=\"").append(esc(s.name())).append("\",state=\"")
+                        .append(health.circuitState(s).name().toLowerCase(Locale.ROOT)).append("\"} ")
+                        .append(health.circuitOpen(s) ? 1 : 0).append('\n');
+            }
         }
         perEndpoint(sb, endpoints, "olla_endpoint_requests_total", "counter", "Attempts sent to the endpoint.",
                 s -> (double) s.requests());

@@ -74,9 +74,11 @@ public final class StatusRoutes {
     private final ToIntFunction<EndpointState> modelCount;
     private final Map<EndpointState, String> ids;
     private final Instant startTime;
+    private final dev.olla.proxy.ProxyStats proxyStats;
 
     private StatusRoutes(EndpointRegistry registry, HealthMonitor health, ServerStats serverStats, OllaConfig config,
-            ToIntFunction<EndpointState> modelCount) {
+            ToIntFunction<EndpointState> modelCount, dev.olla.proxy.ProxyStats proxyStats) {
+        this.proxyStats = proxyStats;
         this.registry = registry;
         this.health = health;
         this.serverStats = serverStats;
@@ -94,8 +96,15 @@ public final class StatusRoutes {
     /** @param modelCount models discovered per endpoint (the model registry plugs in here) */
     public static void register(Router router, EndpointRegistry registry, HealthMonitor health,
             ServerStats serverStats, OllaConfig config, ToIntFunction<EndpointState> modelCount) {
+        register(router, registry, health, serverStats, config, modelCount, null);
+    }
+
+    /** @param proxyStats the proxy's counters (availability picks), or null */
+    public static void register(Router router, EndpointRegistry registry, HealthMonitor health,
+            ServerStats serverStats, OllaConfig config, ToIntFunction<EndpointState> modelCount,
+            dev.olla.proxy.ProxyStats proxyStats) {
         StatusRoutes r = new StatusRoutes(registry, health, serverStats, config,
-                modelCount == null ? s -> 0 : modelCount);
+                modelCount == null ? s -> 0 : modelCount, proxyStats);
         router.get("/internal/status", ex -> sendCacheable(ex, r.status()));
         router.get("/internal/status/endpoints", ex -> sendCacheable(ex, r.endpoints()));
         router.get("/internal/process", ex -> ex.json(HttpResponseStatus.OK, r.process()));
@@ -114,6 +123,13 @@ public final class StatusRoutes {
         proxy.put("engine", ConfigEnums.yamlName(p.engine()));
         proxy.put("profile", ConfigEnums.yamlName(p.profile()));
         proxy.put("balancer", ConfigEnums.yamlName(p.loadBalancer()));
+        proxy.put("last_resort", p.lastResort());
+        proxy.put("panic_threshold", p.panicThreshold());
+        proxy.put("consecutive_5xx", p.consecutive5xx());
+        if (proxyStats != null) {
+            proxy.put("last_resort_picks", proxyStats.lastResortPicks());
+            proxy.put("panic_picks", proxyStats.panicPicks());
+        }
         body.put("proxy", proxy);
 
         long requests = 0;
@@ -258,6 +274,12 @@ public final class StatusRoutes {
         putInstant(m, "next_check_at", s.nextCheck());
         m.put("consecutive_failures", s.consecutiveFailures());
         m.put("circuit_breaker", circuit(s));
+        if (health != null && health.breaker(s) != null) {
+            m.put("circuit_breaker_failures", health.breaker(s).consecutiveFailures());
+            if (health.breaker(s).ejected()) {
+                m.put("circuit_breaker_reason", "consecutive 5xx");
+            }
+        }
         m.put("status_reason", scrub(s.statusReason(), e));
         return m;
     }

@@ -23,9 +23,18 @@ class BalancersTest {
         return Balancers.create(kind, random::nextDouble);
     }
 
+    /** One snapshot per endpoint (breakers closed). */
+    static List<Candidate> snap(List<EndpointState> list) {
+        return list.stream().map(s -> Candidate.of(s, true)).toList();
+    }
+
+    static Candidate snap(EndpointState s) {
+        return Candidate.of(s, true);
+    }
+
     private static Map<String, Integer> pick(Balancer b, List<EndpointState> list, int n, boolean shuffle) {
         Map<String, Integer> counts = new HashMap<>();
-        List<EndpointState> candidates = new ArrayList<>(list);
+        List<Candidate> candidates = new ArrayList<>(snap(list));
         Random shuffler = new Random(7);
         for (int i = 0; i < n; i++) {
             if (shuffle) {
@@ -42,7 +51,7 @@ class BalancersTest {
         for (LoadBalancer kind : LoadBalancer.values()) {
             Balancer b = Balancers.create(kind);
             assertThat(b.choose(List.of())).isNull();
-            assertThat(b.choose(List.of(a))).isSameAs(a);
+            assertThat(b.choose(List.of(snap(a))).endpoint()).isSameAs(a);
         }
     }
 
@@ -60,9 +69,9 @@ class BalancersTest {
         List<EndpointState> eps = List.of(state("c", 100, EndpointStatus.HEALTHY),
                 state("a", 100, EndpointStatus.HEALTHY), state("b", 100, EndpointStatus.HEALTHY));
         Balancer b = balancer(LoadBalancer.ROUND_ROBIN);
-        String first = b.choose(eps).name();
-        String second = b.choose(eps).name();
-        String third = b.choose(eps).name();
+        String first = b.choose(snap(eps)).name();
+        String second = b.choose(snap(eps)).name();
+        String third = b.choose(snap(eps)).name();
         String order = first + second + third;
         assertThat("abcabc").contains(order);
     }
@@ -113,11 +122,11 @@ class BalancersTest {
         c.attemptStarted();
         Balancer lc = balancer(LoadBalancer.LEAST_CONNECTIONS);
         for (int i = 0; i < 100; i++) {
-            assertThat(lc.choose(List.of(c, b, a))).isSameAs(a);
+            assertThat(lc.choose(snap(List.of(c, b, a))).endpoint()).isSameAs(a);
         }
         a.attemptStarted();
         a.attemptStarted();
-        assertThat(lc.choose(List.of(c, b, a))).isSameAs(c);
+        assertThat(lc.choose(snap(List.of(c, b, a))).endpoint()).isSameAs(c);
     }
 
     @Test
@@ -139,8 +148,9 @@ class BalancersTest {
             healthy.attemptStarted();
         }
         Balancer lc = balancer(LoadBalancer.LEAST_CONNECTIONS);
-        assertThat(lc.choose(List.of(busy, healthy))).isSameAs(healthy);
-        assertThat(lc.choose(List.of(busy, state("down", 100, EndpointStatus.OFFLINE)))).isSameAs(busy);
+        assertThat(lc.choose(snap(List.of(busy, healthy))).endpoint()).isSameAs(healthy);
+        assertThat(lc.choose(snap(List.of(busy, state("down", 100, EndpointStatus.OFFLINE)))).endpoint())
+                .isSameAs(busy);
     }
 
     @Test
@@ -150,7 +160,7 @@ class BalancersTest {
                 state("b", 100, EndpointStatus.HEALTHY), state("c", 100, EndpointStatus.HEALTHY));
         Balancer lc = balancer(LoadBalancer.LEAST_CONNECTIONS);
         for (int i = 0; i < 30; i++) {
-            lc.choose(eps).attemptStarted();
+            lc.choose(snap(eps)).endpoint().attemptStarted(); // the next pick sees a new snapshot
         }
         eps.forEach(s -> assertThat(s.inFlight()).isEqualTo(10));
     }

@@ -28,7 +28,7 @@ class ConfigDefaultsTest {
                 Duration.ofSeconds(30), Duration.ofSeconds(10),
                 new Retry(true, true, 0),
                 new StickySessions(false, 600, 10000, List.of("session_header", "prefix_hash", "auth_header"), 512),
-                new Filter(List.of(), List.of()));
+                new Filter(List.of(), List.of()), true, 50, 0);
         Endpoint local = new Endpoint("http://localhost:11434", "localhost", "ollama", 100, false, null, null,
                 Duration.ofSeconds(5), Duration.ofSeconds(2), new Filter(List.of(), List.of()), null, Map.of());
         Discovery discovery = new Discovery("static", Duration.ofSeconds(30), new Static(List.of(local)),

@@ -2,6 +2,7 @@ package dev.olla.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.olla.health.CircuitBreaker.Permit;
 import dev.olla.health.CircuitBreaker.State;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
+/** The breaker's rules, on an injected clock (time moves, nothing sleeps). */
 class CircuitBreakerTest {
     private final AtomicLong now = new AtomicLong(42);
     private final CircuitBreaker breaker = new CircuitBreaker(3, Duration.ofSeconds(30), now::get);
@@ -19,28 +21,32 @@ class CircuitBreakerTest {
         now.addAndGet(d.toNanos());
     }
 
+    private boolean fail() {
+        return breaker.onFailure(Permit.CLOSED);
+    }
+
     @Test
     void opensAfterThreeConsecutiveFailures() {
-        assertThat(breaker.onFailure()).isFalse();
-        assertThat(breaker.onFailure()).isFalse();
+        assertThat(fail()).isFalse();
+        assertThat(fail()).isFalse();
         assertThat(breaker.state()).isEqualTo(State.CLOSED);
-        assertThat(breaker.tryAcquire()).isTrue();
-        assertThat(breaker.onFailure()).isTrue();
+        assertThat(breaker.tryAcquire()).isSameAs(Permit.CLOSED);
+        assertThat(fail()).isTrue();
         assertThat(breaker.state()).isEqualTo(State.OPEN);
-        assertThat(breaker.tryAcquire()).isFalse();
+        assertThat(breaker.tryAcquire()).isNull();
         assertThat(breaker.permitsNow()).isFalse();
         advance(Duration.ofSeconds(29));
-        assertThat(breaker.tryAcquire()).isFalse();
+        assertThat(breaker.tryAcquire()).isNull();
         assertThat(breaker.remainingOpenNanos()).isEqualTo(Duration.ofSeconds(1).toNanos());
     }
 
     @Test
     void successInBetweenResetsTheCount() {
-        breaker.onFailure();
-        breaker.onFailure();
-        assertThat(breaker.onSuccess()).isFalse(); // was closed: nothing to announce
-        breaker.onFailure();
-        breaker.onFailure();
+        fail();
+        fail();
+        assertThat(breaker.onSuccess(Permit.CLOSED)).isFalse(); // was closed: nothing to announce
+        fail();
+        fail();
         assertThat(breaker.state()).isEqualTo(State.CLOSED);
         assertThat(breaker.consecutiveFailures()).isEqualTo(2);
     }
@@ -64,7 +70,9 @@ class CircuitBreakerTest {
                     return;
                 }
                 for (int k = 0; k < 1000; k++) {
-                    if (breaker.tryAcquire()) {
+                    Permit p = breaker.tryAcquire();
+                    if (p != null) {
+                        assertThat(p.trial()).isTrue();
                         granted.incrementAndGet();
                     }
                 }
@@ -83,56 +91,130 @@ class CircuitBreakerTest {
     void trialSuccessCloses() {
         open();
         advance(Duration.ofSeconds(30));
-        assertThat(breaker.tryAcquire()).isTrue();
-        assertThat(breaker.onSuccess()).isTrue();
+        Permit trial = breaker.tryAcquire();
+        assertThat(trial.trial()).isTrue();
+        assertThat(breaker.onSuccess(trial)).isTrue();
         assertThat(breaker.state()).isEqualTo(State.CLOSED);
         assertThat(breaker.consecutiveFailures()).isZero();
-        assertThat(breaker.tryAcquire()).isTrue();
-        assertThat(breaker.tryAcquire()).isTrue();
+        assertThat(breaker.tryAcquire()).isSameAs(Permit.CLOSED);
         // and it needs three new failures to open again
-        breaker.onFailure();
-        breaker.onFailure();
+        fail();
+        fail();
         assertThat(breaker.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void aSuccessWhileOpenDoesNotCloseOnlyTheTrialDoes() {
+        Permit early = breaker.tryAcquire(); // a request that started while closed
+        open();
+        assertThat(breaker.onSuccess(early)).isFalse();
+        assertThat(breaker.onSuccess(Permit.NONE)).isFalse(); // a last-resort attempt
+        assertThat(breaker.state()).isEqualTo(State.OPEN);
+        advance(Duration.ofSeconds(30));
+        Permit trial = breaker.tryAcquire();
+        assertThat(breaker.onSuccess(early)).isFalse(); // still not the trial
+        assertThat(breaker.state()).isEqualTo(State.HALF_OPEN);
+        assertThat(breaker.onFailure(early)).isFalse(); // nor does its failure re-open
+        assertThat(breaker.state()).isEqualTo(State.HALF_OPEN);
+        assertThat(breaker.onSuccess(trial)).isTrue();
     }
 
     @Test
     void trialFailureReopensForAnotherFullWindow() {
         open();
         advance(Duration.ofSeconds(30));
-        assertThat(breaker.tryAcquire()).isTrue();
-        assertThat(breaker.onFailure()).isTrue();
+        Permit trial = breaker.tryAcquire();
+        assertThat(breaker.onFailure(trial)).isTrue();
         assertThat(breaker.state()).isEqualTo(State.OPEN);
         advance(Duration.ofSeconds(29));
-        assertThat(breaker.tryAcquire()).isFalse();
+        assertThat(breaker.tryAcquire()).isNull();
         advance(Duration.ofSeconds(1));
-        assertThat(breaker.tryAcquire()).isTrue();
+        assertThat(breaker.tryAcquire()).isNotNull();
+    }
+
+    @Test
+    void anIgnoredTrialGivesItsPermitBack() {
+        open();
+        advance(Duration.ofSeconds(30));
+        Permit trial = breaker.tryAcquire();
+        assertThat(breaker.tryAcquire()).isNull();
+        breaker.release(trial); // the client went away, or the permit was not used
+        assertThat(breaker.state()).isEqualTo(State.OPEN);
+        assertThat(breaker.permitsNow()).isTrue(); // due at once: no new open window
+        Permit next = breaker.tryAcquire();
+        assertThat(next.trial()).isTrue();
+        breaker.release(trial); // a second release of the old trial changes nothing
+        assertThat(breaker.state()).isEqualTo(State.HALF_OPEN);
+        assertThat(breaker.onSuccess(next)).isTrue();
+    }
+
+    @Test
+    void releasingAClosedPermitChangesNothing() {
+        fail();
+        breaker.release(breaker.tryAcquire());
+        assertThat(breaker.consecutiveFailures()).isEqualTo(1);
+        assertThat(breaker.state()).isEqualTo(State.CLOSED);
     }
 
     @Test
     void aTrialThatNeverReportsIsReplacedAfterTheOpenTime() {
         open();
         advance(Duration.ofSeconds(30));
-        assertThat(breaker.tryAcquire()).isTrue(); // trial lost
+        Permit lost = breaker.tryAcquire();
+        assertThat(lost).isNotNull();
         advance(Duration.ofSeconds(10));
-        assertThat(breaker.tryAcquire()).isFalse();
+        assertThat(breaker.tryAcquire()).isNull();
         advance(Duration.ofSeconds(20));
-        assertThat(breaker.tryAcquire()).isTrue(); // replacement trial
-        assertThat(breaker.tryAcquire()).isFalse();
+        Permit replacement = breaker.tryAcquire();
+        assertThat(replacement).isNotNull();
+        assertThat(breaker.tryAcquire()).isNull();
+        assertThat(breaker.onSuccess(lost)).isFalse(); // the replaced trial no longer decides
+        assertThat(breaker.onSuccess(replacement)).isTrue();
     }
 
     @Test
     void failuresWhileOpenDoNotExtendTheWindow() {
         open();
         advance(Duration.ofSeconds(20));
-        assertThat(breaker.onFailure()).isFalse();
+        assertThat(fail()).isFalse();
+        assertThat(breaker.probeFailed()).isFalse();
         advance(Duration.ofSeconds(10));
-        assertThat(breaker.tryAcquire()).isTrue();
+        assertThat(breaker.tryAcquire()).isNotNull();
+    }
+
+    @Test
+    void aSuccessfulProbeClosesAtOnceFromAnyState() {
+        open();
+        advance(Duration.ofSeconds(1));
+        assertThat(breaker.probeSucceeded()).isTrue();
+        assertThat(breaker.state()).isEqualTo(State.CLOSED);
+        open();
+        advance(Duration.ofSeconds(30));
+        Permit trial = breaker.tryAcquire();
+        assertThat(breaker.probeSucceeded()).isTrue();
+        assertThat(breaker.onFailure(trial)).isFalse(); // a stale trial after the probe closed it
+        assertThat(breaker.state()).isEqualTo(State.CLOSED);
+        assertThat(breaker.consecutiveFailures()).isZero();
+    }
+
+    @Test
+    void anEjectedBreakerIsClosedOnlyByATrialNotByAProbe() {
+        assertThat(breaker.eject()).isTrue();
+        assertThat(breaker.state()).isEqualTo(State.OPEN);
+        assertThat(breaker.ejected()).isTrue();
+        assertThat(breaker.probeSucceeded()).isFalse();
+        assertThat(breaker.state()).isEqualTo(State.OPEN);
+        advance(Duration.ofSeconds(30));
+        Permit trial = breaker.tryAcquire();
+        assertThat(breaker.probeSucceeded()).isFalse();
+        assertThat(breaker.onSuccess(trial)).isTrue();
+        assertThat(breaker.ejected()).isFalse();
     }
 
     private void open() {
-        breaker.onFailure();
-        breaker.onFailure();
-        breaker.onFailure();
+        fail();
+        fail();
+        fail();
         assertThat(breaker.state()).isEqualTo(State.OPEN);
     }
 }

@@ -199,7 +199,7 @@ class HealthMonitorTest {
                     } catch (InterruptedException e) {
                         return;
                     }
-                    m.connectionFailed(ep, "connection refused");
+                    m.connectionFailed(ep, CircuitBreaker.Permit.CLOSED, "connection refused");
                 }));
             }
             go.countDown();
@@ -251,7 +251,7 @@ class HealthMonitorTest {
         assertThat(ep.status()).isEqualTo(EndpointStatus.HEALTHY);
         int hits = server.hits();
 
-        m.connectionFailed(ep, "connection reset");
+        m.connectionFailed(ep, CircuitBreaker.Permit.CLOSED, "connection reset");
         assertThat(ep.status()).isEqualTo(EndpointStatus.OFFLINE);
         assertThat(ep.routable()).isFalse();
         assertThat(ep.statusReason()).isEqualTo("connection reset");
@@ -262,7 +262,7 @@ class HealthMonitorTest {
     }
 
     @Test
-    void breakerOpensOnFailuresSkipsProbesAndHalfOpensWithOneTrial() throws Exception {
+    void breakerOpensOnFailuresButProbesGoOnAndASuccessfulProbeClosesItAtOnce() throws Exception {
         TestEndpoints.FakeClock clock = new TestEndpoints.FakeClock();
         EndpointState ep = endpoint("gpu1", server.url(), Duration.ofMillis(150), SECOND);
         HealthMonitor m = monitor(HealthMonitor.Options.DEFAULTS.withRecheckDelay(Duration.ofMillis(50)), clock, ep);
@@ -274,21 +274,18 @@ class HealthMonitorTest {
         passiveFailures(m, ep, 3);
         assertThat(m.circuitOpen(ep)).isTrue();
         assertThat(m.circuitState(ep)).isEqualTo(CircuitBreaker.State.OPEN);
-        assertThat(m.allowRequest(ep)).isFalse();
+        assertThat(m.acquire(ep)).isNull();
         assertThat(ep.routable()).isFalse();
 
-        Thread.sleep(300); // probes see the open breaker and make no network call
         int hits = server.hits();
-        Thread.sleep(500);
-        assertThat(server.hits()).isEqualTo(hits);
+        assertThat(await(AWAIT, () -> server.hits() > hits)).isTrue(); // probes still go out while open
         assertThat(m.circuitOpen(ep)).isTrue();
 
-        server.reply(200);
-        clock.advance(Duration.ofSeconds(30)); // open time over: the next probe is the trial
+        server.reply(200); // it answers again: re-admitted by the next probe, long before the 30 s window
         assertThat(await(AWAIT, () -> ep.status() == EndpointStatus.HEALTHY)).isTrue();
         assertThat(m.circuitState(ep)).isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(m.circuitOpen(ep)).isFalse();
-        assertThat(m.allowRequest(ep)).isTrue();
+        assertThat(m.acquire(ep)).isSameAs(CircuitBreaker.Permit.CLOSED);
     }
 
     /**
@@ -298,7 +295,7 @@ class HealthMonitorTest {
     static void passiveFailures(HealthMonitor m, EndpointState ep, int n) {
         for (int i = 0; i < n; i++) {
             ep.status(EndpointStatus.HEALTHY, "test: back in rotation");
-            m.connectionFailed(ep, "connection refused");
+            m.connectionFailed(ep, CircuitBreaker.Permit.CLOSED, "connection refused");
         }
     }
 
@@ -309,7 +306,7 @@ class HealthMonitorTest {
         HealthMonitor m = monitor(HealthMonitor.Options.DEFAULTS, clock, ep);
         ep.status(EndpointStatus.HEALTHY, "test");
         for (int i = 0; i < 4; i++) {
-            m.connectionFailed(ep, "connection refused");
+            m.connectionFailed(ep, CircuitBreaker.Permit.CLOSED, "connection refused");
         }
         assertThat(ep.status()).isEqualTo(EndpointStatus.OFFLINE);
         assertThat(m.circuitOpen(ep)).isFalse();
@@ -317,7 +314,7 @@ class HealthMonitorTest {
     }
 
     @Test
-    void halfOpenTrialFromTheProxyClosesOrReopens() {
+    void halfOpenTrialFromTheProxyClosesReopensOrIsGivenBack() {
         TestEndpoints.FakeClock clock = new TestEndpoints.FakeClock();
         EndpointState ep = endpoint("gpu1", server.url(), Duration.ofSeconds(30), SECOND);
         HealthMonitor m = monitor(HealthMonitor.Options.DEFAULTS, clock, ep); // not started: no probes
@@ -325,14 +322,20 @@ class HealthMonitorTest {
         assertThat(m.circuitOpen(ep)).isTrue();
         clock.advance(Duration.ofSeconds(30));
         assertThat(m.circuitOpen(ep)).isFalse();
-        assertThat(m.allowRequest(ep)).isTrue();
-        assertThat(m.allowRequest(ep)).isFalse(); // one trial only
+        CircuitBreaker.Permit trial = m.acquire(ep);
+        assertThat(trial.trial()).isTrue();
+        assertThat(m.acquire(ep)).isNull(); // one trial only
         assertThat(m.circuitOpen(ep)).isTrue();
-        m.connectionFailed(ep, "connection refused");
+        m.connectionFailed(ep, trial, "connection refused");
         assertThat(m.circuitState(ep)).isEqualTo(CircuitBreaker.State.OPEN);
         clock.advance(Duration.ofSeconds(30));
-        assertThat(m.allowRequest(ep)).isTrue();
-        m.connectionSucceeded(ep);
+        trial = m.acquire(ep);
+        m.ignored(ep, trial); // the client went away: the trial is handed back
+        assertThat(m.circuitOpen(ep)).isFalse();
+        trial = m.acquire(ep);
+        m.succeeded(ep, CircuitBreaker.Permit.CLOSED, 200); // not the trial: changes nothing
+        assertThat(m.circuitState(ep)).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+        m.succeeded(ep, trial, 200);
         assertThat(m.circuitState(ep)).isEqualTo(CircuitBreaker.State.CLOSED);
     }
 

@@ -88,7 +88,27 @@ class ProxyFailoverTest {
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(message(r)).startsWith("Proxy error: all endpoints failed with connection errors: ")
                 .contains("connection refused");
-        // both are now known down: the next request is told so at once
+        // both are now known down: the next request makes one last-resort try, then 503
+        HttpResponse<String> again = olla.post("/olla/proxy/api/chat", CHAT);
+        assertThat(again.statusCode()).isEqualTo(503);
+        assertThat(message(again)).startsWith("no healthy endpoints available (last-resort attempt failed: endpoint ")
+                .contains("connection refused");
+        HttpResponse<String> noModel = olla.get("/olla/proxy/api/version");
+        assertThat(noModel.statusCode()).isEqualTo(503);
+        assertThat(message(noModel)).startsWith("no healthy endpoints available (last-resort attempt failed");
+        assertThat(olla.olla().proxy().stats().lastResortPicks()).isEqualTo(2);
+    }
+
+    @ParameterizedTest(name = "{0} engine")
+    @ValueSource(strings = {"sherpa", "olla"})
+    void withLastResortAndPanicOffKnownDownEndpointsAreNotTried(String engine) throws Exception {
+        SimulatedBackend a = sim();
+        SimulatedBackend b = sim();
+        olla = TestOlla.builder().engine(engine).proxy("last_resort", false).proxy("panic_threshold", 0)
+                .endpoint("a", a.baseUrl(), "ollama").endpoint("b", b.baseUrl(), "ollama").start();
+        a.faults().refuseConnections(true);
+        b.faults().refuseConnections(true);
+        assertThat(olla.post("/olla/ollama/api/chat", CHAT).statusCode()).isEqualTo(502);
         HttpResponse<String> again = olla.post("/olla/proxy/api/chat", CHAT);
         assertThat(again.statusCode()).isEqualTo(503);
         assertThat(message(again)).contains("llama3.2:3b").contains("not available");
@@ -96,6 +116,7 @@ class ProxyFailoverTest {
         HttpResponse<String> noModel = olla.get("/olla/proxy/api/version");
         assertThat(noModel.statusCode()).isEqualTo(503);
         assertThat(message(noModel)).isEqualTo("no healthy endpoints available");
+        assertThat(olla.olla().proxy().stats().lastResortPicks()).isZero();
     }
 
     @ParameterizedTest(name = "max_attempts {0}")

@@ -59,7 +59,7 @@ class StatusRoutesTest {
         gpu1.checked(Instant.now(), 3, Instant.now().plusSeconds(5), 0);
         for (int i = 0; i < 3; i++) { // three separate outages: each failure finds it back in rotation
             gpu2.status(EndpointStatus.HEALTHY, "back");
-            health.connectionFailed(gpu2, "auth Bearer " + SECRET + " rejected, connection refused");
+            health.connectionFailed(gpu2, dev.olla.health.CircuitBreaker.Permit.CLOSED, "auth Bearer " + SECRET + " rejected, connection refused");
         }
         gpu1.attemptStarted();
         gpu1.attemptEnded(false, 2048, 120_000);
