@@ -79,7 +79,8 @@ public final class Olla implements AutoCloseable {
                     profiles);
             ModelRegistry models = ModelRegistry.from(config.modelRegistry(), endpoints);
             discovery = new ModelDiscovery(endpoints, models, config);
-            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(), HealthClock.SYSTEM);
+            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(), HealthClock.SYSTEM,
+                    HealthMonitor.Options.DEFAULTS.withConsecutive5xx(config.proxy().consecutive5xx()));
             health.addRecoveryListener(discovery::onRecovered);
             health.addStatusListener(discovery::onStatusChanged);
             // Readiness: the port opens only after the first health pass and the first model discovery.

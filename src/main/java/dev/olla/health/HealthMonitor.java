@@ -86,10 +86,11 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
             int maxBackoffMultiplier,
             Duration maxBackoffDelay,
             double busyLatencyFraction,
-            Duration defaultRetryAfter) {
+            Duration defaultRetryAfter,
+            int consecutive5xx) {
 
         public static final Options DEFAULTS = new Options(3, Duration.ofSeconds(30), Duration.ofSeconds(1), 8,
-                Duration.ofSeconds(60), 0.75, Duration.ofSeconds(30));
+                Duration.ofSeconds(60), 0.75, Duration.ofSeconds(30), 0);
 
         public Options {
             if (breakerFailureThreshold < 1 || maxBackoffMultiplier < 1 || busyLatencyFraction <= 0) {
@@ -103,17 +104,23 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
 
         public Options withBreaker(int threshold, Duration openFor) {
             return new Options(threshold, openFor, recheckDelay, maxBackoffMultiplier, maxBackoffDelay,
-                    busyLatencyFraction, defaultRetryAfter);
+                    busyLatencyFraction, defaultRetryAfter, consecutive5xx);
         }
 
         public Options withRecheckDelay(Duration d) {
             return new Options(breakerFailureThreshold, breakerOpenFor, d, maxBackoffMultiplier, maxBackoffDelay,
-                    busyLatencyFraction, defaultRetryAfter);
+                    busyLatencyFraction, defaultRetryAfter, consecutive5xx);
+        }
+
+        /** {@code proxy.consecutive_5xx}: eject (open the breaker) after n consecutive 5xx; 0 = off. */
+        public Options withConsecutive5xx(int n) {
+            return new Options(breakerFailureThreshold, breakerOpenFor, recheckDelay, maxBackoffMultiplier,
+                    maxBackoffDelay, busyLatencyFraction, defaultRetryAfter, Math.max(0, n));
         }
 
         public Options withDefaultRetryAfter(Duration d) {
             return new Options(breakerFailureThreshold, breakerOpenFor, recheckDelay, maxBackoffMultiplier,
-                    maxBackoffDelay, busyLatencyFraction, d);
+                    maxBackoffDelay, busyLatencyFraction, d, consecutive5xx);
         }
     }
 
@@ -297,6 +304,19 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         if (c == null) {
             return;
         }
+        int limit = options.consecutive5xx();
+        if (limit > 0 && status >= 500) {
+            int n = c.consecutive5xx.incrementAndGet();
+            if (permit != null && permit.trial()) {
+                breakerFailure(c, permit); // the trial answered 5xx again: stays out
+            } else if (n >= limit && c.breaker.eject()) {
+                c.consecutive5xx.set(0);
+                LOG.warn("endpoint {} ejected: {} consecutive 5xx answers (circuit breaker open for {}s)",
+                        endpoint.name(), n, options.breakerOpenFor().toSeconds());
+            }
+            return;
+        }
+        c.consecutive5xx.set(0);
         if (c.breaker.onSuccess(permit)) {
             LOG.info("endpoint {} circuit breaker closed: trial request succeeded", endpoint.name());
         }
@@ -465,6 +485,7 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         final EndpointState state;
         final CircuitBreaker breaker;
         final AtomicInteger passiveFailures = new AtomicInteger();
+        final AtomicInteger consecutive5xx = new AtomicInteger();
         final long intervalNanos;
         final Duration timeout;
         final Duration busyThreshold;

@@ -234,4 +234,53 @@ class ProxyFailoverTest {
                 .count();
         assertThat(servedByAAfterReturn).as("a serves again after it returns").isPositive();
     }
+
+    @ParameterizedTest(name = "{0} engine")
+    @ValueSource(strings = {"sherpa", "olla"})
+    void backend5xxAnswersCountAsFailuresInEndpointStatistics(String engine) throws Exception {
+        SimulatedBackend a = sim();
+        olla = TestOlla.builder().engine(engine).endpoint("a", a.baseUrl(), "ollama").start();
+        a.faults().httpError(500);
+        for (int i = 0; i < 4; i++) {
+            assertThat(olla.post("/olla/ollama/api/chat", CHAT).statusCode()).isEqualTo(500);
+        }
+        var ep = olla.olla().endpoints().byName("a");
+        assertThat(ep.requests()).isEqualTo(4);
+        assertThat(ep.failures()).isEqualTo(4);
+        assertThat(ep.successRate()).isZero();
+        var status = dev.olla.server.Json.MAPPER.readTree(olla.get("/internal/status/endpoints").body()).path("endpoints").get(0);
+        assertThat(status.path("success_rate").asText()).startsWith("0").endsWith("%");
+        // without consecutive_5xx (off by default) the endpoint stays in rotation
+        assertThat(olla.olla().health().circuitOpen(ep)).isFalse();
+    }
+
+    @ParameterizedTest(name = "{0} engine")
+    @ValueSource(strings = {"sherpa", "olla"})
+    void consecutive5xxEjectsTheEndpointUntilATrialSucceeds(String engine) throws Exception {
+        SimulatedBackend a = sim();
+        SimulatedBackend b = sim();
+        olla = TestOlla.builder().engine(engine).balancer("priority").proxy("consecutive_5xx", 3)
+                .endpoint("a", a.baseUrl(), "ollama", "priority", 200)
+                .endpoint("b", b.baseUrl(), "ollama", "priority", 100).start();
+        a.faults().httpError(503);
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = olla.post("/olla/ollama/api/chat", CHAT);
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.headers().firstValue("X-Olla-Endpoint")).hasValue("a");
+        }
+        var ep = olla.olla().endpoints().byName("a");
+        assertThat(olla.olla().health().circuitOpen(ep)).isTrue();
+        assertThat(olla.olla().health().breaker(ep).ejected()).isTrue();
+        // a's health URL still answers 200, but a probe does not re-admit an ejected endpoint
+        Thread.sleep(300);
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> r = olla.post("/olla/ollama/api/chat", CHAT);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("X-Olla-Endpoint")).hasValue("b");
+        }
+        var item = dev.olla.server.Json.MAPPER.readTree(olla.get("/internal/status/endpoints").body()).path("endpoints");
+        assertThat(item.toString()).contains("\"circuit_breaker\":\"open\"").contains("consecutive 5xx");
+        assertThat(olla.get("/internal/metrics").body())
+                .contains("olla_endpoint_circuit_breaker_open{endpoint=\"a\",state=\"open\"} 1");
+    }
 }
