@@ -47,17 +47,21 @@ import org.slf4j.LoggerFactory;
  * <h2>Scheduling and back-off</h2>
  * First probe after {@code initialDelay} ({@link #start()}), or at once via {@link #checkAllNow()}.
  * A probe that ends {@code healthy}/{@code busy} schedules the next after {@code check_interval}.
- * Each consecutive failed probe ({@code offline}, {@code unhealthy}, {@code config_error}) doubles
- * the interval multiplier: after k failures the next probe waits
- * {@code check_interval x min(2^k, 8)}, never more than {@code max(60 s, check_interval)}; one
- * success resets it. {@code rate_limited} pauses probes for the {@code Retry-After} time instead.
+ * After a failed probe ({@code offline}, {@code unhealthy}, {@code config_error}) the next one
+ * comes sooner, not later: after k consecutive failures it waits
+ * {@code min(recheckDelay x 2^(k-1), check_interval)} (1 s, 2 s, 4 s ... by default), so a blip is
+ * confirmed or cleared at once, and a backend that answers again is never kept out longer than
+ * {@code check_interval}. One success resets it. {@code rate_limited} pauses probes for the
+ * {@code Retry-After} time instead.
  *
  * <h2>Circuit breaker</h2>
- * Per endpoint a {@link CircuitBreaker} (default: 3 consecutive failures, open 30 s) counts failed
- * probes ({@code offline}/{@code unhealthy}) and proxied connection failures; healthy/busy probes and
- * proxied successes close it; {@code config_error}/{@code rate_limited} count neither way. While it
- * is open no probe goes out; once the open time has passed, the next probe (or a proxied request,
- * whichever asks first) is the single half-open trial.
+ * Per endpoint ONE {@link CircuitBreaker} (default: 3 consecutive failures, open 30 s) for both
+ * engines, fed by failed probes ({@code offline}/{@code unhealthy}) and failed proxied attempts;
+ * {@code config_error}/{@code rate_limited} count neither way. Probes go on while it is open, and a
+ * successful probe closes it at once (the open window is the longest a dead backend is left alone,
+ * not the shortest time a live one is refused); otherwise the first request after the window is the
+ * single half-open trial. An endpoint ejected for {@code proxy.consecutive_5xx} is closed only by a
+ * trial.
  *
  * <h2>Passive failures</h2>
  * {@link #connectionFailed} marks the endpoint {@code offline} at once (a connection that cannot
@@ -676,7 +680,7 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
                     }
                     failures++;
                     multiplier = (int) Math.min((long) multiplier * 2, options.maxBackoffMultiplier());
-                    delay = backoffDelayNanos();
+                    delay = retryDelayNanos(failures);
                 }
                 transition(state, st, o.reason());
                 record(delay, o.latencyMillis());
@@ -696,6 +700,14 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
             } else {
                 pendingDelayNanos = delayNanos;
             }
+        }
+
+        /** After k consecutive failed probes: {@code recheckDelay x 2^(k-1)}, at most {@code check_interval}. */
+        long retryDelayNanos(int k) {
+            long first = Math.min(options.recheckDelay().toNanos(), intervalNanos);
+            int shift = Math.min(Math.max(k - 1, 0), 30);
+            long d = first > (intervalNanos >> shift) ? intervalNanos : first << shift;
+            return Math.min(Math.max(d, 1), intervalNanos);
         }
 
         /** {@code check_interval x multiplier}, at most {@code max(maxBackoffDelay, check_interval)}. */

@@ -133,29 +133,26 @@ class HealthMonitorTest {
     }
 
     @Test
-    void failuresDoubleTheIntervalUpToTheCapAndOneSuccessResets() throws Exception {
-        EndpointState ep = endpoint("gpu1", server.url(), SECOND, SECOND);
-        EndpointState slow = endpoint("gpu2", server.url(), Duration.ofSeconds(10), SECOND);
+    void failedProbesRepeatSoonerNeverLaterThanTheIntervalAndOneSuccessResets() throws Exception {
+        EndpointState ep = endpoint("gpu1", server.url(), Duration.ofSeconds(5), SECOND);
+        EndpointState fast = endpoint("gpu2", server.url(), Duration.ofMillis(1500), SECOND);
         HealthMonitor m = monitor(HealthMonitor.Options.DEFAULTS.withBreaker(100, Duration.ofSeconds(30)),
-                HealthClock.SYSTEM, ep, slow);
+                HealthClock.SYSTEM, ep, fast);
         pass(m);
-        assertThat(m.backoffMultiplier(ep)).isEqualTo(1);
-        assertThat(gap(ep)).isEqualTo(SECOND);
+        assertThat(gap(ep)).isEqualTo(Duration.ofSeconds(5));
 
         server.reply(500);
-        int[] expected = {2, 4, 8, 8};
-        for (int mult : expected) {
+        long[] expectedSeconds = {1, 2, 4, 5, 5};
+        for (long s : expectedSeconds) {
             pass(m);
-            assertThat(m.backoffMultiplier(ep)).isEqualTo(mult);
-            assertThat(gap(ep)).isEqualTo(SECOND.multipliedBy(mult));
+            assertThat(gap(ep)).isEqualTo(Duration.ofSeconds(s));
         }
-        assertThat(ep.consecutiveFailures()).isEqualTo(4);
-        assertThat(gap(slow)).isEqualTo(Duration.ofSeconds(60)); // 10 s x 8 capped at 60 s
+        assertThat(ep.consecutiveFailures()).isEqualTo(5);
+        assertThat(gap(fast)).isEqualTo(Duration.ofMillis(1500)); // never beyond check_interval
 
         server.reply(200);
         pass(m);
-        assertThat(m.backoffMultiplier(ep)).isEqualTo(1);
-        assertThat(gap(ep)).isEqualTo(SECOND);
+        assertThat(gap(ep)).isEqualTo(Duration.ofSeconds(5));
         assertThat(ep.consecutiveFailures()).isZero();
     }
 
