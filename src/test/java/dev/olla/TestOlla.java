@@ -39,6 +39,18 @@ public final class TestOlla implements AutoCloseable {
         return olla;
     }
 
+    /**
+     * Waits (at most 10 s) until every endpoint is routable: on a loaded machine the first health
+     * probe can time out and leave an endpoint offline until the next check.
+     */
+    public TestOlla ready() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!olla.endpoints().all().stream().allMatch(s -> s.routable()) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return this;
+    }
+
     public int port() {
         return olla.port();
     }

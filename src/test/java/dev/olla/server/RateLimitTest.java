@@ -24,7 +24,7 @@ class RateLimitTest {
                 TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
                         .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 5,
                                 "global_requests_per_minute", 0))
-                        .start()) {
+                        .start().ready()) {
             for (int i = 0; i < 5; i++) {
                 HttpResponse<String> r = olla.get("/olla/ollama/api/version");
                 assertThat(r.statusCode()).isEqualTo(200);
@@ -53,7 +53,7 @@ class RateLimitTest {
                 TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
                         .set("server", "rate_limits", Map.of("global_requests_per_minute", 60, "burst_size", 3,
                                 "per_ip_requests_per_minute", 1000, "trust_proxy_headers", true))
-                        .start()) {
+                        .start().ready()) {
             int ok = 0;
             int limited = 0;
             for (int i = 0; i < 6; i++) {
@@ -76,7 +76,7 @@ class RateLimitTest {
                 TestOlla trusting = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
                         .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
                                 "global_requests_per_minute", 0, "trust_proxy_headers", true))
-                        .start()) {
+                        .start().ready()) {
             // 127.0.0.1 is in the default trusted ranges: each X-Forwarded-For client has its own bucket
             for (int i = 0; i < 6; i++) {
                 HttpResponse<String> r = TestOlla.client().send(HttpRequest.newBuilder(trusting.uri("/olla/ollama/api/version"))
@@ -89,7 +89,7 @@ class RateLimitTest {
                 TestOlla strict = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
                         .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
                                 "global_requests_per_minute", 0, "trust_proxy_headers", false))
-                        .start()) {
+                        .start().ready()) {
             int limited = 0;
             for (int i = 0; i < 6; i++) {
                 HttpResponse<String> r = TestOlla.client().send(HttpRequest.newBuilder(strict.uri("/olla/ollama/api/version"))
@@ -108,7 +108,7 @@ class RateLimitTest {
                 TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
                         .set("server", "rate_limits", Map.of("health_requests_per_minute", 60, "burst_size", 2,
                                 "per_ip_requests_per_minute", 60, "global_requests_per_minute", 0))
-                        .start()) {
+                        .start().ready()) {
             assertThat(olla.get("/internal/health").statusCode()).isEqualTo(200);
             assertThat(olla.get("/internal/health").statusCode()).isEqualTo(200);
             assertThat(olla.get("/internal/health").statusCode()).isEqualTo(429);
@@ -131,7 +131,7 @@ class RateLimitTest {
                 TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
                         .set("server", "rate_limits", Map.of("global_requests_per_minute", 60, "burst_size", 3,
                                 "per_ip_requests_per_minute", 0, "health_requests_per_minute", 0))
-                        .start()) {
+                        .start().ready()) {
             for (int i = 0; i < 3; i++) {
                 HttpResponse<String> r = olla.get("/olla/ollama/api/version");
                 assertThat(r.statusCode()).isEqualTo(200);
@@ -152,7 +152,7 @@ class RateLimitTest {
                 TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
                         .set("server", "rate_limits", Map.of("global_requests_per_minute", 5, "burst_size", 0,
                                 "per_ip_requests_per_minute", 2, "trust_proxy_headers", true))
-                        .start()) {
+                        .start().ready()) {
             int noisyOk = 0;
             for (int i = 0; i < 10; i++) {
                 if (getAs(olla, "/olla/ollama/api/version", "203.0.113.1").statusCode() == 200) {
@@ -178,7 +178,7 @@ class RateLimitTest {
                 TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
                         .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
                                 "global_requests_per_minute", 0, "trust_proxy_headers", true))
-                        .start()) {
+                        .start().ready()) {
             // The client writes whatever it likes into the first entries; the trusted proxy (10.0.0.5,
             // inside the default trusted ranges, like the loopback peer) appended the real address.
             int ok = 0;
