@@ -173,7 +173,7 @@ public final class ModelRouter implements ModelRouting {
         return all.completeOnTimeout(null, discoveryTimeout.toMillis(), TimeUnit.MILLISECONDS).thenApply(v -> {
             boolean anyOk = refreshes.stream().anyMatch(f -> f.isDone() && !f.isCompletedExceptionally());
             if (!anyOk) {
-                LOG.debug("model discovery refresh for \"{}\" failed or timed out on all {} endpoint(s)", model,
+                LOG.debug("model discovery refresh for \"{}\" failed or timed out on all {} endpoint(s)", ModelName.echo(model),
                         refreshes.size());
             }
             return afterRefresh(model, candidates, !anyOk);
@@ -366,8 +366,9 @@ public final class ModelRouter implements ModelRouting {
         return reject(model, l.known(), reason, l.rewrite(), l.reserve());
     }
 
-    private Decision reject(String model, boolean known, String reason, Map<String, String> rewrite,
+    private Decision reject(String requested, boolean known, String reason, Map<String, String> rewrite,
             List<EndpointState> reserve) {
+        String model = ModelName.echo(requested);
         String message = known
                 ? "model \"" + model + "\" is not available on any healthy endpoint for this route; " + LIST_HINT
                 : "model \"" + model + "\" not found; " + LIST_HINT;

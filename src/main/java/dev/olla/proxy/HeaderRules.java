@@ -101,8 +101,8 @@ final class HeaderRules {
         String via = h.get(HttpHeaderNames.VIA);
         h.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
         h.set("X-Proxied-By", SERVED_BY);
-        if (model != null) {
-            h.set("X-Model", model);
+        if (model != null && model.equals(dev.olla.model.ModelName.headerValue(model))) {
+            h.set("X-Model", model); // only a name that fits a header unchanged (printable ASCII, <= 256)
         }
     }
 

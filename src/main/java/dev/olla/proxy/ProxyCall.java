@@ -7,6 +7,7 @@ import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.health.CircuitBreaker.Permit;
 import dev.olla.health.HealthFeedback;
+import dev.olla.model.ModelName;
 import dev.olla.model.ModelRouting;
 import dev.olla.proxy.RequestInspector.Inspected;
 import dev.olla.server.ApiError;
@@ -110,7 +111,11 @@ final class ProxyCall {
         }
         inspected = RequestInspector.inspect(ex.requestHeaders(), source());
         model = inspected.routingModel();
-        ex.modelName(model);
+        ex.modelName(ModelName.forLog(model));
+        if (model != null && ModelName.hasControlCharacters(model)) {
+            fail(ApiError.of(400, "Invalid model name: it contains control characters", "invalid_model"));
+            return;
+        }
 
         if (typed.isEmpty()) {
             if (target.provider()) {
@@ -131,7 +136,8 @@ final class ProxyCall {
                         return;
                     }
                     if (err != null) {
-                        fail(ApiError.internal("model routing failed: " + err.getMessage()));
+                        LOG.warn("model routing failed: {}", String.valueOf(err));
+                        fail(ApiError.internal("model routing failed"));
                     } else {
                         routed(d, typed);
                     }
@@ -305,11 +311,11 @@ final class ProxyCall {
                     fail(ApiError.of(503, "no healthy endpoints available (last-resort attempt failed: " + reason + ")",
                             "no_healthy_endpoints"));
                 } else if (!candidates.isEmpty()) {
-                    fail(ApiError.of(502, "Proxy error: max attempts (" + maxAttempts + ") reached: " + reason,
-                            "proxy_error"));
+                    fail(ApiError.of(502, "Proxy error: max attempts (" + maxAttempts + ") reached: "
+                            + inWords(reason), "proxy_error"));
                 } else {
-                    fail(ApiError.of(502, "Proxy error: all endpoints failed with connection errors: " + reason,
-                            "proxy_error"));
+                    fail(ApiError.of(502, "Proxy error: all endpoints failed with connection errors: "
+                            + inWords(reason), "proxy_error"));
                 }
             }
             case HEAD_TIMEOUT, BODY_TIMEOUT -> {
@@ -317,16 +323,34 @@ final class ProxyCall {
                 LOG.warn("endpoint {} timed out: {}", ep.name(), reason);
                 endAfterFailure(ApiError.of(504, "Proxy error: " + reason, "backend_timeout"));
             }
-            case BROKEN_MID_RESPONSE, BAD_RESPONSE -> {
+            case BROKEN_MID_RESPONSE -> {
                 health.attemptFailed(s, attempt.permit(), reason);
                 LOG.warn("endpoint {} broke the response: {}", ep.name(), reason);
-                endAfterFailure(ApiError.of(502, "Proxy error: " + reason, "proxy_error"));
+                endAfterFailure(ApiError.of(502, "Proxy error: endpoint " + ep.name()
+                        + " closed the connection before the response was complete", "proxy_error"));
+            }
+            case BAD_RESPONSE -> {
+                health.attemptFailed(s, attempt.permit(), reason);
+                LOG.warn("endpoint {} broke the response: {}", ep.name(), reason);
+                endAfterFailure(ApiError.of(502, "Proxy error: endpoint " + ep.name()
+                        + " sent a response that is not valid HTTP", "proxy_error"));
             }
             case CLIENT_GONE -> {
                 health.ignored(s, attempt.permit());
                 service.stats().recordCancelled();
             }
         }
+    }
+
+    private static final java.util.regex.Pattern JAVA_CLASS = java.util.regex.Pattern.compile(
+            "\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b:?\\s*");
+
+    /**
+     * A failure reason as the client reads it: Java class names (from an exception's text) removed.
+     * The full reason is logged, once, where the attempt's outcome is handled.
+     */
+    static String inWords(String reason) {
+        return reason == null ? "" : JAVA_CLASS.matcher(reason).replaceAll("").strip();
     }
 
     /** A failure after the attempt began: an error if nothing was sent yet, else cut the stream. */
@@ -347,7 +371,7 @@ final class ProxyCall {
         service.stats().recordFailure();
         record(false, ex.endpointName(), 0);
         if (model != null) {
-            ex.responseHeaders().set(H_MODEL, model);
+            ex.responseHeaders().set(H_MODEL, ModelName.headerValue(model));
         }
         if (ex.isOpen() && !ex.headSent()) {
             if (plan != null && plan.errors() != null) {
@@ -443,7 +467,7 @@ final class ProxyCall {
         h.set(H_ENDPOINT, ep.name());
         h.set(H_BACKEND_TYPE, ep.type());
         if (model != null) {
-            h.set(H_MODEL, model);
+            h.set(H_MODEL, ModelName.headerValue(model));
         }
         h.set(H_RESPONSE_TIME, ((headNanos - startNanos) / 1_000_000) + "ms");
         h.set(H_SERVED_BY, HeaderRules.SERVED_BY);
