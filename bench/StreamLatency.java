@@ -14,7 +14,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * streamed chat completions back to back for D seconds, and records time to first token and every
  * inter-token gap (microseconds, at the moment the bytes are read from the socket).
  *
- * <pre>java StreamLatency.java URL CONNECTIONS SECONDS [label]</pre>
+ * <pre>java StreamLatency.java URL CONNECTIONS SECONDS [label [model [tokens [stall_ms]]]]</pre>
+ *
+ * SECONDS = 0: every connection runs exactly one stream (the many-streams memory test). With
+ * {@code tokens} > 0 a stream that ends with another count is "incomplete"; a gap of
+ * {@code stall_ms} (default 250) or more is a stall. More than 1,000 connections use virtual threads.
+ * Prints a human line and a {@code RESULT} line for scripts.
  */
 public class StreamLatency {
     static final byte[] TOKEN = "\"content\":\"tok".getBytes(StandardCharsets.US_ASCII);
@@ -25,7 +30,13 @@ public class StreamLatency {
         int conns = Integer.parseInt(args[1]);
         long seconds = Long.parseLong(args[2]);
         String label = args.length > 3 ? args[3] : url.toString();
-        String body = "{\"model\":\"m1\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}";
+        String model = args.length > 4 ? args[4] : "m1";
+        int expected = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+        long stallUs = (args.length > 6 ? Long.parseLong(args[6]) : 250) * 1000;
+        boolean once = seconds == 0;
+        AtomicLong incomplete = new AtomicLong();
+        AtomicLong stalls = new AtomicLong();
+        String body = "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}";
         String req = "POST " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
                 + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
         byte[] reqBytes = req.getBytes(StandardCharsets.US_ASCII);
@@ -38,15 +49,19 @@ public class StreamLatency {
         for (int i = 0; i < conns; i++) {
             LongList t = new LongList();
             LongList g = new LongList();
-            Thread th = Thread.ofPlatform().start(() -> {
+            Thread.Builder builder = conns > 1000 ? Thread.ofVirtual() : Thread.ofPlatform();
+            Thread th = builder.start(() -> {
                 try (Socket s = new Socket()) {
                     s.setTcpNoDelay(true);
                     s.connect(new InetSocketAddress(url.getHost(), url.getPort()));
-                    s.setSoTimeout(10_000);
+                    s.setSoTimeout(30_000);
                     OutputStream out = s.getOutputStream();
                     InputStream in = s.getInputStream();
                     byte[] buf = new byte[65536];
-                    while (System.nanoTime() < deadline) {
+                    boolean first = true;
+                    while (first || (!once && System.nanoTime() < deadline)) {
+                        first = false;
+                        int got = 0;
                         long sent = System.nanoTime();
                         out.write(reqBytes);
                         out.flush();
@@ -62,10 +77,15 @@ public class StreamLatency {
                             byte[] window = concat(tail, buf, n);
                             int tokens = count(window, TOKEN, tail.length);
                             for (int k = 0; k < tokens; k++) {
+                                got++;
                                 if (last < 0) {
                                     t.add((now - sent) / 1000);
                                 } else {
-                                    g.add((now - last) / 1000);
+                                    long gap = (now - last) / 1000;
+                                    g.add(gap);
+                                    if (gap >= stallUs) {
+                                        stalls.incrementAndGet();
+                                    }
                                 }
                                 last = now;
                             }
@@ -73,6 +93,9 @@ public class StreamLatency {
                             tail = Arrays.copyOfRange(window, Math.max(0, window.length - 16), window.length);
                         }
                         streams.incrementAndGet();
+                        if (expected > 0 && got != expected) {
+                            incomplete.incrementAndGet();
+                        }
                     }
                 } catch (Exception e) {
                     errors.incrementAndGet();
@@ -90,8 +113,11 @@ public class StreamLatency {
         }
         long[] tt = flatten(ttfts);
         long[] gg = flatten(gaps);
-        System.out.printf("%-16s streams=%d errors=%d  ttft_us p50=%d p99=%d  gap_us p50=%d p99=%d%n", label,
-                streams.get(), errors.get(), pct(tt, 50), pct(tt, 99), pct(gg, 50), pct(gg, 99));
+        System.out.printf("%-16s streams=%d errors=%d incomplete=%d stalls=%d  ttft_us p50=%d p99=%d  gap_us p50=%d p99=%d%n",
+                label, streams.get(), errors.get(), incomplete.get(), stalls.get(), pct(tt, 50), pct(tt, 99), pct(gg, 50),
+                pct(gg, 99));
+        System.out.printf("RESULT %s %d %d %d %d %d %d %d %d%n", label, streams.get(), errors.get(), incomplete.get(),
+                stalls.get(), pct(tt, 50), pct(tt, 99), pct(gg, 50), pct(gg, 99));
     }
 
     static final class LongList {

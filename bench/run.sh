@@ -1,75 +1,95 @@
 #!/usr/bin/env bash
-# Olla benchmark: small non-streaming POSTs through Olla (olla and sherpa engines) versus straight
-# to the backend and versus nginx as a reverse proxy, in one run; then streaming latency (time to
-# first token and inter-token gaps) through Olla versus direct.
+# Olla benchmark: both engines next to nginx, in one run, one summary table (issue 14's table).
 #
-#   bench/run.sh [SECONDS=15] [WARMUP_SECONDS=20]
+#   bench/run.sh                 # ~4-5 minutes
+#   bench/run.sh streams10k      # memory with 10,000 concurrent streams, both engines (~2 minutes)
 #
-# Every proxy runs pinned to the same core (PROXY_CORE, default 0); wrk, the backend and the
-# streaming client run on the other (LOAD_CORE, default 1). Each proxy gets a JIT warm-up first.
-# Needs: wrk and nginx (Debian: apt-get install wrk nginx), a JDK >= 21 (found automatically).
-# Uses only 127.0.0.1 and ports 18080-18095; stops everything it starts.
+# Every proxy (nginx, Olla with the olla engine, Olla with the sherpa engine) is pinned to core
+# PROXY_CORE (0); the backends, wrk and the streaming client to LOAD_CORE (1). Olla is started
+# exactly as users start it: `java -jar target/olla.jar -c <config>`, no JVM flags (it applies its
+# own, see docs/operations.md#jvm-options). Phases, every run bounded by `timeout`:
+#   0. start: time from `java -jar` to the first proxied answer; idle RSS 10 s later.
+#   1. warm-up: WARM (20) s of full-speed POSTs through each Olla (JIT), then
+#   2. throughput: small non-streamed chat-completion POSTs, CONNS (64) connections, ROUNDS (2)
+#      alternating rounds of DUR (10) s per target (direct, nginx, olla, sherpa), median round:
+#      req/s and proxy CPU per request (utime+stime of the proxy's processes / requests);
+#   3. one connection: wrk -c1 for DUR1 (8) s per target: p99 added over direct;
+#   4. streams: STREAMS (512) concurrent streams of 64 deltas 20 ms apart from the simulator,
+#      direct and through each proxy: TTFT p99 and gap p99 added over direct, stalls (gap >= 250 ms),
+#      incomplete streams; peak RSS of each proxy during it.
+# Needs wrk and nginx (installed with apt-get when missing), taskset, a JDK >= 21 (found
+# automatically; builds target/olla.jar when needed). Uses 127.0.0.1 ports 18080-18095 only, stops
+# everything it starts; results in bench/results/<timestamp>/ (summary.txt, raw outputs, logs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 . "$root/scripts/jdk.sh"
 olla_find_jdk
 JAVA="$JAVA_HOME/bin/java"
-OLLA_JAVA_FLAGS="$(olla_java_flags)"
-DUR="${1:-15}"
-WARM="${2:-20}"
-PROXY_CORE="${PROXY_CORE:-0}"
-LOAD_CORE="${LOAD_CORE:-1}"
-CONNS="${CONNS:-64}"
-PACE_MS="${BENCH_PACE_MS:-20}"
-STREAM_CONNS="${STREAM_CONNS:-16}"
-BACKEND_PORT=18080 NGINX_PORT=18081 OLLA_PORT=18082 SIM_PORT=18090
-for tool in wrk nginx taskset; do
-  command -v "$tool" >/dev/null || { echo "bench: '$tool' is missing (apt-get install wrk nginx util-linux)" >&2; exit 1; }
+MODE="${1:-table}"
+DUR="${DUR:-10}" DUR1="${DUR1:-8}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-2}"
+PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
+CONNS="${CONNS:-64}" STREAMS="${STREAMS:-512}" STREAM_SECS="${STREAM_SECS:-10}"
+TOKENS="${TOKENS:-64}" PACE_MS="${PACE_MS:-20}"
+BACKEND_PORT=18080 NGINX_PORT=18081 NGINX_STREAM_PORT=18084 SIM_PORT=18090
+declare -A OLLA_PORT=([olla]=18082 [sherpa]=18083)
+
+for tool in wrk nginx; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "bench: installing $tool (apt-get)" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx) >&2 \
+      || { echo "bench: could not install $tool; apt-get install wrk nginx" >&2; exit 1; }
+  fi
 done
+command -v taskset >/dev/null || { echo "bench: taskset missing (apt-get install util-linux)" >&2; exit 1; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$here/results/$stamp"
 mkdir -p "$out"
 pids=()
 cleanup() {
-  for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
 
 if [ ! -f "$root/target/olla.jar" ] || [ -n "$(find "$root/src/main" -newer "$root/target/olla.jar" -print -quit)" ]; then
-  (cd "$root" && mvn -q -B -DskipTests package)
+  (cd "$root" && mvn -q -B -DskipTests -Dolla.image.skip=true package)
 fi
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-conf() { sed -e "s#@DIR@#$out#g" -e "s#@BACKEND_PORT@#$BACKEND_PORT#g" -e "s#@NGINX_PORT@#$NGINX_PORT#g" "$here/$1" > "$out/$1"; }
+wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+conf() { sed -e "s#@DIR@#$out#g" -e "s#@BACKEND_PORT@#$BACKEND_PORT#g" -e "s#@NGINX_PORT@#$NGINX_PORT#g" \
+  -e "s#@NGINX_STREAM_PORT@#$NGINX_STREAM_PORT#g" -e "s#@SIM_PORT@#$SIM_PORT#g" "$here/$1" > "$out/$1"; }
+# CPU ticks (utime+stime, 1/100 s) of a process and its children; resident KiB of the same
+ticks() { local t=0 p; for p in "$@" $(for q in "$@"; do pgrep -P "$q" || true; done); do
+  [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
+rss_kb() { local t=0 p; for p in "$@" $(for q in "$@"; do pgrep -P "$q" || true; done); do
+  [ -r "/proc/$p/status" ] && t=$((t + $(awk '/VmRSS/ {print $2}' "/proc/$p/status"))); done; echo $t; }
+CLK=$(getconf CLK_TCK)
 
-# ---------------------------------------------------------------- backend (nginx, load core)
+# ---------------------------------------------------------------- backends (load core)
 conf nginx-backend.conf
 taskset -c "$LOAD_CORE" nginx -c "$out/nginx-backend.conf" -p "$out" & pids+=($!)
-wait_port $BACKEND_PORT
+SIM_TOKENS=$TOKENS SIM_PACE=$PACE_MS
+if [ "$MODE" = streams10k ]; then SIM_TOKENS=${BIG_TOKENS:-16}; SIM_PACE=${BIG_PACE_MS:-500}; fi
+taskset -c "$LOAD_CORE" "$JAVA" -cp "$root/target/olla.jar" dev.olla.sim.SimCli --flavor openai --host 127.0.0.1 \
+  --port $SIM_PORT --tokens "$SIM_TOKENS" --delay-ms "$SIM_PACE" --models s1 > "$out/sim.log" 2>&1 & pids+=($!)
+wait_port $BACKEND_PORT; wait_port $SIM_PORT
 
-summary="$out/summary.txt"
-echo "Olla benchmark $stamp: ${CONNS} connections, median of ${ROUNDS:-3} alternating ${DUR}s rounds after ${WARM}s warm-up each; proxies on core $PROXY_CORE, wrk + backend on core $LOAD_CORE" | tee "$summary"
-printf '%-14s %12s %10s %10s %10s   %s\n' target req/s p50_ms p99_ms paced_p99 "(paced: ${CONNS} conns x ${PACE_MS}ms pause)" | tee -a "$summary"
-
-# wrk's --latency output -> "rps p50 p99" (ms)
-run_wrk() {
-  local url="$1" script="$2" secs="$3"
-  BENCH_PACE_MS=$PACE_MS taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNS" -d"${secs}s" --latency -s "$here/$script" "$url" > "$out/wrk.tmp" 2>&1 || true
-  awk '
-    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } if (v ~ /s$/) { sub(/s$/,"",v); return v*1000 } return v }
-    /Requests\/sec/ { rps=$2 } / 50%/ { p50=ms($2) } / 99%/ { p99=ms($2) } /Non-2xx/ { non2xx=$NF }
-    END { printf "%s %s %s %s\n", rps, p50, p99, (non2xx==""?0:non2xx) }' "$out/wrk.tmp"
-}
-
+# ---------------------------------------------------------------- proxies (proxy core)
+conf nginx-proxy.conf
+taskset -c "$PROXY_CORE" nginx -c "$out/nginx-proxy.conf" -p "$out" & nginx_pid=$!; pids+=($nginx_pid)
+wait_port $NGINX_PORT
+declare -A PID START_MS IDLE_RSS
+PID[nginx]=$nginx_pid
+post='{"model":"m1","stream":false,"messages":[{"role":"user","content":"Say hello in one word."}]}'
 start_olla() {
-  local engine="$1" backend_url="$2" health="$3"
-  cat > "$out/olla-$engine-$OLLA_PORT.yaml" <<YAML
+  local engine="$1" port="${OLLA_PORT[$1]}"
+  cat > "$out/olla-$engine.yaml" <<YAML
 server:
   host: 127.0.0.1
-  port: $OLLA_PORT
+  port: $port
   request_logging: false
   rate_limits:                 # a load test from one IP is not abuse
     global_requests_per_minute: 0
@@ -80,80 +100,136 @@ proxy:
 discovery:
   static:
     endpoints:
-      - name: backend
-        url: $backend_url
+      - name: backend          # nginx answering a fixed completion for model m1
+        url: http://127.0.0.1:$BACKEND_PORT
         type: openai-compatible
-        health_check_url: $health
+      - name: sim              # the streaming simulator, model s1
+        url: http://127.0.0.1:$SIM_PORT
+        type: openai-compatible
   health_check:
     initial_delay: 0s
 logging:
   level: warn
 YAML
-  taskset -c "$PROXY_CORE" "$JAVA" -Xms256m -Xmx256m -XX:+UseSerialGC $OLLA_JAVA_FLAGS \
-    -jar "$root/target/olla.jar" -c "$out/olla-$engine-$OLLA_PORT.yaml" > "$out/olla-$engine-$OLLA_PORT.log" 2>&1 &
-  olla_pid=$!; pids+=($olla_pid)
-  wait_port $OLLA_PORT
+  local t0; t0=$(date +%s%N)
+  (cd "$out" && exec taskset -c "$PROXY_CORE" "$JAVA" -jar "$root/target/olla.jar" -c "$out/olla-$engine.yaml") \
+    > "$out/olla-$engine.log" 2>&1 &
+  PID[$engine]=$!; pids+=(${PID[$engine]})
+  for _ in $(seq 1 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -m 2 "http://127.0.0.1:$port/olla/openai/v1/chat/completions" \
+      -H 'Content-Type: application/json' -d "$post" 2>/dev/null)" = 200 ] && break
+    sleep 0.02
+  done
+  START_MS[$engine]=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
-stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+start_olla olla
+start_olla sherpa
+sleep 10
+for t in nginx olla sherpa; do IDLE_RSS[$t]=$(rss_kb "${PID[$t]}"); done
+echo "started: olla engine first answer after ${START_MS[olla]} ms, sherpa ${START_MS[sherpa]} ms; idle RSS nginx $((IDLE_RSS[nginx]/1024)) MB, olla $((IDLE_RSS[olla]/1024)) MB, sherpa $((IDLE_RSS[sherpa]/1024)) MB" | tee "$out/start.txt"
 
-# ---------------------------------------------------------------- throughput and added latency
-# All three proxies run at once on the proxy core (idle ones cost nothing); after each one's JIT
-# warm-up they are measured in alternating rounds and the median round is reported, because a
-# shared machine drifts over minutes.
-ROUNDS="${ROUNDS:-3}"
-conf nginx-proxy.conf
-taskset -c "$PROXY_CORE" nginx -c "$out/nginx-proxy.conf" -p "$out" & pids+=($!)
-wait_port $NGINX_PORT
-OLLA_PORT=18082; start_olla olla "http://127.0.0.1:$BACKEND_PORT" "http://127.0.0.1:$BACKEND_PORT/health"
-OLLA_PORT=18083; start_olla sherpa "http://127.0.0.1:$BACKEND_PORT" "http://127.0.0.1:$BACKEND_PORT/health"
+stream() { # url conns seconds label model -> RESULT line
+  timeout $(( ${3} + 120 )) taskset -c "$LOAD_CORE" "$JAVA" -Xss256k "$here/StreamLatency.java" "$1" "$2" "$3" "$4" "$5" "$SIM_TOKENS" \
+    > "$out/stream-$4.txt" 2> "$out/stream-$4.err" || true
+  grep '^RESULT' "$out/stream-$4.txt" || echo "RESULT $4 0 1 0 0 -1 -1 -1 -1"
+}
+declare -A SURL=(
+  [direct]="http://127.0.0.1:$SIM_PORT/v1/chat/completions"
+  [nginx]="http://127.0.0.1:$NGINX_STREAM_PORT/v1/chat/completions"
+  [olla]="http://127.0.0.1:${OLLA_PORT[olla]}/olla/openai/v1/chat/completions"
+  [sherpa]="http://127.0.0.1:${OLLA_PORT[sherpa]}/olla/openai/v1/chat/completions"
+)
+
+if [ "$MODE" = streams10k ]; then
+  n="${BIG_STREAMS:-10000}"
+  echo "10k: $n concurrent streams, one each, $SIM_TOKENS deltas ${SIM_PACE} ms apart" | tee "$out/summary.txt"
+  for t in olla sherpa; do
+    peak=0
+    stream "${SURL[$t]}" "$n" 0 "big-$t" s1 > "$out/big-$t.result" & sp=$!
+    while kill -0 $sp 2>/dev/null; do r=$(rss_kb "${PID[$t]}"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.5; done
+    read -r _ label streams errors incomplete stalls _ _ _ _ < "$out/big-$t.result"
+    echo "$t engine: streams=$streams errors=$errors incomplete=$incomplete stalls=$stalls peak RSS $((peak/1024)) MB (idle $((IDLE_RSS[$t]/1024)) MB)" | tee -a "$out/summary.txt"
+  done
+  echo "Results in $out" >&2
+  exit 0
+fi
+
+# ---------------------------------------------------------------- throughput (64 connections)
 declare -A URL=(
   [direct]="http://127.0.0.1:$BACKEND_PORT/v1/chat/completions"
   [nginx]="http://127.0.0.1:$NGINX_PORT/olla/openai/v1/chat/completions"
-  [olla-olla]="http://127.0.0.1:18082/olla/openai/v1/chat/completions"
-  [olla-sherpa]="http://127.0.0.1:18083/olla/openai/v1/chat/completions"
+  [olla]="http://127.0.0.1:${OLLA_PORT[olla]}/olla/openai/v1/chat/completions"
+  [sherpa]="http://127.0.0.1:${OLLA_PORT[sherpa]}/olla/openai/v1/chat/completions"
 )
-targets="direct nginx olla-olla olla-sherpa"
-for t in $targets; do run_wrk "${URL[$t]}" post.lua "$WARM" > /dev/null; done
+# wrk --latency output -> "requests rps p50_ms p99_ms non2xx"
+run_wrk() {
+  local url="$1" conns="$2" secs="$3"
+  timeout $((secs + 30)) taskset -c "$LOAD_CORE" wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/post.lua" "$url" > "$out/wrk.tmp" 2>&1 || true
+  awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } if (v ~ /s$/) { sub(/s$/,"",v); return v*1000 } return v }
+    / requests in / { req=$1 } /Requests\/sec/ { rps=$2 } / 50%/ { p50=ms($2) } / 99%/ { p99=ms($2) } /Non-2xx/ { bad=$NF }
+    END { printf "%s %s %s %s %s\n", (req==""?0:req), (rps==""?0:rps), p50, p99, (bad==""?0:bad) }' "$out/wrk.tmp"
+}
+for t in olla sherpa; do run_wrk "${URL[$t]}" "$CONNS" "$WARM" > /dev/null; done
 : > "$out/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
-  for t in $targets; do
-    read -r rps p50 p99 bad < <(run_wrk "${URL[$t]}" post.lua "$DUR"); cp "$out/wrk.tmp" "$out/wrk-$t-$r.txt"
-    read -r _ _ pp99 pbad < <(run_wrk "${URL[$t]}" paced.lua "$DUR"); cp "$out/wrk.tmp" "$out/wrk-$t-$r-paced.txt"
-    echo "$t $r $rps $p50 $p99 $pp99 $bad $pbad" >> "$out/rounds.txt"
+  for t in direct nginx olla sherpa; do
+    c0=0; [ "$t" != direct ] && c0=$(ticks "${PID[$t]}")
+    read -r req rps p50 p99 bad < <(run_wrk "${URL[$t]}" "$CONNS" "$DUR"); cp "$out/wrk.tmp" "$out/wrk-$t-$r.txt"
+    cpu_us=0; [ "$t" != direct ] && cpu_us=$(awk -v a="$c0" -v b="$(ticks "${PID[$t]}")" -v n="$req" -v hz="$CLK" 'BEGIN { printf "%.1f", n > 0 ? (b-a)/hz*1e6/n : 0 }')
+    echo "$t $r $rps $cpu_us $p50 $p99 $bad" | tee -a "$out/rounds.txt"
   done
 done
-# median of the rounds per target (by req/s; its latencies alongside)
-for t in $targets; do
-  grep "^$t " "$out/rounds.txt" | sort -k3,3n | awk -v n="$ROUNDS" 'NR==int((n+1)/2) {printf "%-14s %12s %10s %10s %10s   non-2xx=%s/%s\n", $1, $3, $4, $5, $6, $7, $8; print $1, $3, $4, $5, $6 > "/dev/stderr"}' 2>> "$out/raw.txt" | tee -a "$summary"
-done
-for p in "${pids[@]}"; do [ "$p" != "${pids[0]}" ] && stop_pid "$p"; done
-pids=("${pids[0]}")
-OLLA_PORT=18082
-
-# ---------------------------------------------------------------- streaming latency
-echo | tee -a "$summary"
-echo "Streaming: ${STREAM_CONNS} concurrent streams of 50 tokens, 10 ms apart (simulated backend on core $LOAD_CORE)" | tee -a "$summary"
-taskset -c "$LOAD_CORE" "$JAVA" -cp "$root/target/olla.jar" dev.olla.sim.SimCli --flavor openai --host 127.0.0.1 \
-  --port $SIM_PORT --tokens 50 --delay-ms 10 --models m1 > "$out/sim.log" 2>&1 & sim_pid=$!; pids+=($sim_pid)
-wait_port $SIM_PORT
-stream() { taskset -c "$LOAD_CORE" "$JAVA" "$here/StreamLatency.java" "$1" "$STREAM_CONNS" "$2" "$3" | tee -a "$summary"; }
-stream "http://127.0.0.1:$SIM_PORT/v1/chat/completions" 5 warmup-direct > /dev/null
-stream "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$DUR" direct
-for engine in olla sherpa; do
-  start_olla $engine "http://127.0.0.1:$SIM_PORT" "http://127.0.0.1:$SIM_PORT/health"
-  stream "http://127.0.0.1:$OLLA_PORT/olla/openai/v1/chat/completions" "$WARM" "warmup" > /dev/null
-  stream "http://127.0.0.1:$OLLA_PORT/olla/openai/v1/chat/completions" "$DUR" "olla-$engine"
-  stop_pid $olla_pid
+declare -A RPS CPU RSS_LOAD P1 TTFT GAP STALLS INCOMPLETE ERRS PEAK
+for t in direct nginx olla sherpa; do
+  read -r RPS[$t] CPU[$t] < <(grep "^$t " "$out/rounds.txt" | sort -k3,3n | awk -v n="$ROUNDS" 'NR==int((n+1)/2) {print $3, $4}')
+  [ "$t" != direct ] && RSS_LOAD[$t]=$(rss_kb "${PID[$t]}")
 done
 
-# ---------------------------------------------------------------- verdict
-echo | tee -a "$summary"
-awk -v pace="$PACE_MS" '
-  { rps[$1]=$2; p99[$1]=$4; paced[$1]=$5 }
-  END {
-    n = rps["nginx"];
-    for (e in rps) if (e ~ /^olla-/) {
-      printf "%s: %.0f%% of nginx req/s; paced p99 added vs direct: %.2f ms (nginx adds %.2f ms)\n", e, 100*rps[e]/n, paced[e]-paced["direct"], paced["nginx"]-paced["direct"]
-    }
-  }' "$out/raw.txt" | tee -a "$summary"
+# ---------------------------------------------------------------- one connection
+: > "$out/one.txt"
+for t in direct nginx olla sherpa; do
+  read -r _ _ _ p99 _ < <(run_wrk "${URL[$t]}" 1 "$DUR1"); cp "$out/wrk.tmp" "$out/wrk1-$t.txt"
+  P1[$t]=$p99; echo "$t $p99" >> "$out/one.txt"
+done
+
+# ---------------------------------------------------------------- streams
+for t in olla sherpa; do stream "${SURL[$t]}" 64 5 "warm-$t" s1 > /dev/null; done
+for t in direct nginx olla sherpa; do
+  peak=0
+  stream "${SURL[$t]}" "$STREAMS" "$STREAM_SECS" "streams-$t" s1 > "$out/streams-$t.result" & sp=$!
+  while kill -0 $sp 2>/dev/null; do
+    if [ "$t" != direct ]; then r=$(rss_kb "${PID[$t]}"); [ "$r" -gt "$peak" ] && peak=$r; fi
+    sleep 0.5
+  done
+  read -r _ _ _ ERRS[$t] INCOMPLETE[$t] STALLS[$t] _ TTFT[$t] _ GAP[$t] < "$out/streams-$t.result"
+  PEAK[$t]=$peak
+done
+
+# ---------------------------------------------------------------- summary
+{
+echo "Olla benchmark $stamp ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)); $("$JAVA" -version 2>&1 | head -1)"
+echo "proxies on core $PROXY_CORE; backends, wrk and stream client on core $LOAD_CORE; Olla as \`java -jar target/olla.jar\`"
+echo "throughput: $CONNS connections, median of $ROUNDS alternating ${DUR}s rounds after ${WARM}s warm-up; 1 connection: ${DUR1}s;"
+echo "streams: $STREAMS concurrent, $TOKENS deltas ${PACE_MS} ms apart, ${STREAM_SECS}s; added = p99 through the proxy - p99 direct"
+echo
+printf '| %-13s | %-16s | %-17s | %-14s | %-24s | %-8s | %-26s | %-11s |\n' "" "req/s (x nginx)" "CPU µs/req (x nginx)" "added p99 1 conn" "streams added TTFT/gap p99" "stalls" "RSS idle / load / streams" "first answer"
+printf '|%s|\n' "---------------|------------------|----------------------|----------------|--------------------------|----------|----------------------------|-------------"
+for t in direct nginx olla sherpa; do
+  awk -v t="$t" -v rps="${RPS[$t]}" -v nrps="${RPS[nginx]}" -v cpu="${CPU[$t]}" -v ncpu="${CPU[nginx]}" \
+      -v p1="${P1[$t]}" -v d1="${P1[direct]}" -v tt="${TTFT[$t]}" -v dtt="${TTFT[direct]}" -v g="${GAP[$t]}" -v dg="${GAP[direct]}" \
+      -v st="${STALLS[$t]}" -v inc="${INCOMPLETE[$t]}" -v err="${ERRS[$t]}" \
+      -v ri="${IDLE_RSS[$t]:-0}" -v rl="${RSS_LOAD[$t]:-0}" -v rp="${PEAK[$t]:-0}" -v sm="${START_MS[$t]:-}" 'BEGIN {
+    name = (t == "olla" ? "olla engine" : (t == "sherpa" ? "sherpa engine" : t))
+    r = sprintf("%.1fk (%.2fx)", rps/1000, nrps > 0 ? rps/nrps : 0)
+    c = (t == "direct") ? "-" : sprintf("%.1f (%.2fx)", cpu, ncpu > 0 ? cpu/ncpu : 0)
+    a = (t == "direct") ? sprintf("p99 %.2f ms", p1) : sprintf("+%.2f ms", p1 - d1)
+    s = (t == "direct") ? sprintf("p99 %.2f / %.2f ms", tt/1000, g/1000) : sprintf("+%.2f / +%.2f ms", (tt-dtt)/1000, (g-dg)/1000)
+    k = sprintf("%d (%d inc, %d err)", st, inc, err)
+    m = (t == "direct") ? "-" : sprintf("%d / %d / %d MB", ri/1024, rl/1024, rp/1024)
+    f = (sm == "") ? "-" : sprintf("%d ms", sm)
+    printf "| %-13s | %-16s | %-20s | %-14s | %-24s | %-8s | %-26s | %-11s |\n", name, r, c, a, s, k, m, f
+  }'
+done
+} | tee "$out/summary.txt"
 echo "Results in $out" >&2

@@ -25,13 +25,20 @@ olla_find_jdk() {
   echo "Olla needs a JDK 21 or newer; none found (looked at \$JAVA_HOME, PATH, /usr/lib/jvm)." >&2
   return 1
 }
-# JVM flags for running Olla fast on this JDK: Netty needs sun.misc.Unsafe for its fastest
-# buffers, which JDK 23+ only grants with this flag (older JDKs allow it by default and reject it).
+# Olla's own JVM options (src/main/resources/dev/olla/cli/jvm.options, the same list the runtime
+# image has built in and a plain `java -jar` relaunches with) for this JDK: "NN+ option" lines only
+# apply on Java NN and newer.
 olla_java_flags() {
   local v; v=$(java_major "$JAVA_HOME")
-  local flags="--enable-native-access=ALL-UNNAMED"
-  if [ -n "$v" ] && [ "$v" -ge 23 ] 2>/dev/null; then
-    flags="$flags --sun-misc-unsafe-memory-access=allow"
-  fi
-  echo "$flags"
+  local file; file="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/src/main/resources/dev/olla/cli/jvm.options"
+  local flags="" first rest
+  while read -r first rest; do
+    case "$first" in ''|'#'*) continue ;; esac
+    if [[ "$first" =~ ^([0-9]+)\+$ ]]; then
+      [ -n "$v" ] && [ "$v" -ge "${BASH_REMATCH[1]}" ] 2>/dev/null || continue
+      first="$rest"
+    fi
+    flags="$flags $first"
+  done < "$file"
+  echo "${flags# } -Dolla.launcher=script"
 }

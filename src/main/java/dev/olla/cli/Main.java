@@ -43,6 +43,8 @@ public final class Main implements Callable<Integer> {
     List<String> words;
 
     public static void main(String[] args) {
+        // A plain `java -jar olla.jar` becomes the same command with Olla's JVM options (JvmOptions).
+        JvmOptions.relaunchIfNeeded();
         // Netty samples buffers for leak reports by default, capturing stack traces on the hot
         // path; a server does without (tests run with -Dio.netty.leakDetection.level=paranoid).
         if (System.getProperty("io.netty.leakDetection.level") == null) {
@@ -80,6 +82,7 @@ public final class Main implements Callable<Integer> {
         out.println("  commit:  " + b.commit());
         out.println("  built:   " + b.date());
         out.println("  runtime: " + BuildInfo.runtime());
+        out.println("  jvm options: " + JvmOptions.describe());
         out.flush();
         return 0;
     }

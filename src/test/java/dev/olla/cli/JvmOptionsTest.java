@@ -1,0 +1,51 @@
+package dev.olla.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class JvmOptionsTest {
+    private static final List<String> PLAIN = List.of("-jar", "target/olla.jar", "-c", "my config.yaml");
+
+    @Test
+    void optionsDependOnTheJavaVersion() {
+        assertThat(JvmOptions.forJava(21)).contains("-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED")
+                .doesNotContain("--sun-misc-unsafe-memory-access=allow")
+                .noneMatch(o -> o.startsWith("#") || o.contains("+ "));
+        assertThat(JvmOptions.forJava(25)).contains("-XX:+UseSerialGC", "--sun-misc-unsafe-memory-access=allow");
+    }
+
+    @Test
+    void aPlainJarLaunchIsRelaunchedWithTheOptionsAndTheSameArguments() {
+        List<String> cmd = JvmOptions.relaunchCommand("/opt/jdk", PLAIN, Map.of("HOME", "/root"), null, 25).orElseThrow();
+        assertThat(cmd.get(0)).isEqualTo("/opt/jdk/bin/java");
+        assertThat(cmd).containsSubsequence("-XX:+UseSerialGC", "-Dolla.launcher=relaunch", "-jar", "target/olla.jar",
+                "-c", "my config.yaml");
+        assertThat(cmd.subList(cmd.size() - PLAIN.size(), cmd.size())).isEqualTo(PLAIN);
+    }
+
+    @Test
+    void theUsersChoiceWins() {
+        assertThat(JvmOptions.relaunchCommand("/j", List.of("-Xmx1g", "-jar", "olla.jar"), Map.of(), null, 25)).isEmpty();
+        assertThat(JvmOptions.relaunchCommand("/j", List.of("-cp", "olla.jar", "dev.olla.cli.Main"), Map.of(), null, 25))
+                .isEmpty();
+        for (String v : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")) {
+            assertThat(JvmOptions.relaunchCommand("/j", PLAIN, Map.of(v, "-Xmx1g"), null, 25)).as(v).isEmpty();
+        }
+        assertThat(JvmOptions.relaunchCommand("/j", PLAIN, Map.of("OLLA_JVM_RELAUNCH", "false"), null, 25)).isEmpty();
+    }
+
+    @Test
+    void neverTwice() {
+        assertThat(JvmOptions.relaunchCommand("/j", PLAIN, Map.of(), "relaunch", 25)).isEmpty();
+        assertThat(JvmOptions.relaunchCommand("/j", PLAIN, Map.of(), "image", 25)).isEmpty();
+    }
+
+    @Test
+    void theRelaunchedEnvironmentKeepsTheUsersValues() {
+        assertThat(JvmOptions.relaunchEnv(Map.of("A", "1"))).containsEntry("A", "1").containsEntry("MALLOC_ARENA_MAX", "2");
+        assertThat(JvmOptions.relaunchEnv(Map.of("MALLOC_ARENA_MAX", "8"))).containsEntry("MALLOC_ARENA_MAX", "8");
+    }
+}
