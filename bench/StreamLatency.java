@@ -23,7 +23,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public class StreamLatency {
     static final byte[] TOKEN = "\"content\":\"tok".getBytes(StandardCharsets.US_ASCII);
-    static final byte[] END = "\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     public static void main(String[] args) throws Exception {
         URI url = URI.create(args[0]);
@@ -67,14 +66,15 @@ public class StreamLatency {
                         out.flush();
                         long last = -1;
                         byte[] tail = new byte[0];
-                        boolean done = false;
-                        while (!done) {
+                        Dechunker chunks = new Dechunker();
+                        while (!chunks.done) {
                             int n = in.read(buf);
                             long now = System.nanoTime();
                             if (n < 0) {
                                 throw new java.io.EOFException("closed mid-stream");
                             }
-                            byte[] window = concat(tail, buf, n);
+                            byte[] payload = chunks.feed(buf, n);
+                            byte[] window = concat(tail, payload, payload.length);
                             int tokens = count(window, TOKEN, tail.length);
                             for (int k = 0; k < tokens; k++) {
                                 got++;
@@ -89,7 +89,6 @@ public class StreamLatency {
                                 }
                                 last = now;
                             }
-                            done = indexOf(window, END, 0) >= 0;
                             tail = Arrays.copyOfRange(window, Math.max(0, window.length - 16), window.length);
                         }
                         streams.incrementAndGet();
@@ -118,6 +117,77 @@ public class StreamLatency {
                 pct(gg, 99));
         System.out.printf("RESULT %s %d %d %d %d %d %d %d %d%n", label, streams.get(), errors.get(), incomplete.get(),
                 stalls.get(), pct(tt, 50), pct(tt, 99), pct(gg, 50), pct(gg, 99));
+    }
+
+    /**
+     * The body of a chunked response, payload bytes only: a proxy may cut chunks anywhere (even
+     * inside a token), so tokens are counted in the de-chunked stream.
+     */
+    static final class Dechunker {
+        private int state; // 0 head, 1 size line, 2 data, 3 CRLF after data, 4 trailer
+        private int matched; // head: bytes of CRLFCRLF matched; trailer: bytes of the current line
+        private long remaining;
+        private final StringBuilder line = new StringBuilder();
+        private final StringBuilder head = new StringBuilder();
+        boolean done;
+
+        byte[] feed(byte[] b, int n) {
+            java.io.ByteArrayOutputStream payload = new java.io.ByteArrayOutputStream(n);
+            for (int i = 0; i < n && !done; i++) {
+                byte c = b[i];
+                switch (state) {
+                    case 0 -> {
+                        head.append((char) c);
+                        matched = (c == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (c == '\r' ? 1 : 0);
+                        if (matched == 4) {
+                            String h = head.toString().toLowerCase(java.util.Locale.ROOT);
+                            if (!h.startsWith("http/1.1 200") || !h.contains("transfer-encoding: chunked")) {
+                                throw new IllegalStateException("not a chunked 200 stream: " + h.lines().findFirst().orElse(""));
+                            }
+                            state = 1;
+                        }
+                    }
+                    case 1 -> {
+                        if (c == '\n') {
+                            String hex = line.toString().strip();
+                            int semi = hex.indexOf(';');
+                            remaining = Long.parseLong(semi >= 0 ? hex.substring(0, semi) : hex, 16);
+                            line.setLength(0);
+                            state = remaining == 0 ? 4 : 2;
+                            matched = 0;
+                        } else {
+                            line.append((char) c);
+                        }
+                    }
+                    case 2 -> {
+                        int take = (int) Math.min(remaining, n - i);
+                        payload.write(b, i, take);
+                        remaining -= take;
+                        i += take - 1;
+                        if (remaining == 0) {
+                            state = 3;
+                            matched = 0;
+                        }
+                    }
+                    case 3 -> {
+                        if (c == '\n') {
+                            state = 1;
+                        }
+                    }
+                    default -> { // trailer lines until an empty one
+                        if (c == '\n') {
+                            if (matched == 0) {
+                                done = true;
+                            }
+                            matched = 0;
+                        } else if (c != '\r') {
+                            matched++;
+                        }
+                    }
+                }
+            }
+            return payload.toByteArray();
+        }
     }
 
     static final class LongList {

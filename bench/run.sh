@@ -53,7 +53,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! -f "$root/target/olla.jar" ] || [ -n "$(find "$root/src/main" -newer "$root/target/olla.jar" -print -quit)" ]; then
+JAR="${OLLA_JAR:-$root/target/olla.jar}"   # OLLA_JAR: benchmark another build (e.g. a copy of main's)
+if [ -z "${OLLA_JAR:-}" ] && { [ ! -f "$JAR" ] || [ -n "$(find "$root/src/main" -newer "$JAR" -print -quit)" ]; }; then
   (cd "$root" && mvn -q -B -DskipTests -Dolla.image.skip=true package)
 fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -73,7 +74,7 @@ conf nginx-backend.conf
 taskset -c "$LOAD_CORE" nginx -c "$out/nginx-backend.conf" -p "$out" & pids+=($!)
 SIM_TOKENS=$TOKENS SIM_PACE=$PACE_MS
 if [ "$MODE" = streams10k ]; then SIM_TOKENS=${BIG_TOKENS:-16}; SIM_PACE=${BIG_PACE_MS:-500}; fi
-taskset -c "$LOAD_CORE" "$JAVA" -cp "$root/target/olla.jar" dev.olla.sim.SimCli --flavor openai --host 127.0.0.1 \
+taskset -c "$LOAD_CORE" "$JAVA" -cp "$JAR" dev.olla.sim.SimCli --flavor openai --host 127.0.0.1 \
   --port $SIM_PORT --tokens "$SIM_TOKENS" --delay-ms "$SIM_PACE" --models s1 > "$out/sim.log" 2>&1 & pids+=($!)
 wait_port $BACKEND_PORT; wait_port $SIM_PORT
 
@@ -112,7 +113,7 @@ logging:
   level: warn
 YAML
   local t0; t0=$(date +%s%N)
-  (cd "$out" && exec taskset -c "$PROXY_CORE" "$JAVA" -jar "$root/target/olla.jar" -c "$out/olla-$engine.yaml") \
+  (cd "$out" && exec taskset -c "$PROXY_CORE" "$JAVA" -jar "$JAR" -c "$out/olla-$engine.yaml") \
     > "$out/olla-$engine.log" 2>&1 &
   PID[$engine]=$!; pids+=(${PID[$engine]})
   for _ in $(seq 1 600); do
@@ -176,7 +177,7 @@ for r in $(seq 1 "$ROUNDS"); do
   for t in direct nginx olla sherpa; do
     c0=0; [ "$t" != direct ] && c0=$(ticks "${PID[$t]}")
     read -r req rps p50 p99 bad < <(run_wrk "${URL[$t]}" "$CONNS" "$DUR"); cp "$out/wrk.tmp" "$out/wrk-$t-$r.txt"
-    cpu_us=0; [ "$t" != direct ] && cpu_us=$(awk -v a="$c0" -v b="$(ticks "${PID[$t]}")" -v n="$req" -v hz="$CLK" 'BEGIN { printf "%.1f", n > 0 ? (b-a)/hz*1e6/n : 0 }')
+    cpu_us=0; [ "$t" != direct ] && cpu_us=$(awk -v a="$c0" -v b="$(ticks "${PID[$t]}")" -v n="$req" -v hz="$CLK" 'BEGIN { printf "%.1f", (n > 0 ? (b-a)/hz*1e6/n : 0) }')
     echo "$t $r $rps $cpu_us $p50 $p99 $bad" | tee -a "$out/rounds.txt"
   done
 done
