@@ -78,19 +78,24 @@ public final class TestOlla implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Reloads the running instance with this builder's configuration; returns the ignored restart-only keys. */
+    public List<String> reload(Builder next) throws Exception {
+        return olla.reload(next.config(), ProfileRegistry.builtIn());
+    }
+
     @Override
     public void close() {
         olla.close();
     }
 
     /** The configuration with server.port 0 (validation rightly refuses 0 in a user's file). */
-    static OllaConfig ephemeralPort(OllaConfig c) {
+    public static OllaConfig ephemeralPort(OllaConfig c) {
         OllaConfig.Server s = c.server();
         OllaConfig.Server server = new OllaConfig.Server(s.host(), 0, s.readTimeout(), s.readHeaderTimeout(),
                 s.writeTimeout(), s.idleTimeout(), s.shutdownTimeout(), s.requestLogging(), s.requestLimits(),
                 s.rateLimits(), s.cors());
         return new OllaConfig(server, c.proxy(), c.discovery(), c.modelRegistry(), c.modelAliases(), c.translators(),
-                c.logging(), c.engineering(), c.dashboard());
+                c.logging(), c.engineering(), c.dashboard(), c.state(), c.reload());
     }
 
     /** Builds the YAML configuration as nested maps. */
@@ -170,9 +175,14 @@ public final class TestOlla implements AutoCloseable {
         }
 
         public TestOlla start() throws Exception {
+            return new TestOlla(Olla.start(config(), ProfileRegistry.builtIn()));
+        }
+
+        /** The validated configuration (server.port 0). */
+        public OllaConfig config() throws Exception {
             ProfileRegistry profiles = ProfileRegistry.builtIn();
             LoadedConfig loaded = ConfigLoader.parse(yaml(), "test config", Map.of(), profiles.knownTypes(), null);
-            return new TestOlla(Olla.start(ephemeralPort(loaded.config()), profiles));
+            return ephemeralPort(loaded.config());
         }
     }
 }

@@ -1,11 +1,13 @@
 package dev.olla.balance;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.olla.config.OllaConfig;
+import dev.olla.state.MemoryState;
+import dev.olla.state.PinStore;
+import dev.olla.state.SharedState;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,8 +20,10 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code X-Olla-Session-ID}, a hash of the conversation's first bytes, a hash of the
  * Authorization header, or the client IP, in {@code key_sources} order) is pinned to the endpoint
  * that served it, so a multi-turn conversation keeps hitting the backend that holds its KV cache.
- * Keys are scoped per model. Pins live in an LRU (Caffeine) of {@code max_sessions} with a sliding
- * {@code idle_ttl_seconds} (0 = no expiry); a pin is used only while its endpoint is routable.
+ * Keys are scoped per model. Pins live in a {@link PinStore} of the {@link SharedState} (an LRU of
+ * {@code max_sessions} with a sliding {@code idle_ttl_seconds}, 0 = no expiry; shared between
+ * instances when {@code state.type} is redis); a pin is used only while its endpoint is routable.
+ * Keys hold only hashes of the session header and the Authorization header, never the values.
  */
 public final class StickySessions {
     public static final String SESSION_HEADER = "X-Olla-Session-ID";
@@ -34,33 +38,35 @@ public final class StickySessions {
     private final int prefixBytes;
     private final int maxSessions;
     private final long idleTtlSeconds;
-    private final Cache<String, String> pins;
+    private final PinStore pins;
+    private final OllaConfig.StickySessions config;
     private final LongAdder insertions = new LongAdder();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
-    private final LongAdder evictions = new LongAdder();
 
-    private StickySessions(OllaConfig.StickySessions cfg) {
+    private StickySessions(OllaConfig.StickySessions cfg, SharedState state) {
+        this.config = cfg;
         this.sources = cfg.keySources() == null || cfg.keySources().isEmpty()
                 ? List.of("session_header", "prefix_hash", "auth_header") : List.copyOf(cfg.keySources());
         this.prefixBytes = cfg.prefixHashBytes() > 0 ? cfg.prefixHashBytes() : 512;
         this.maxSessions = cfg.maxSessions() > 0 ? cfg.maxSessions() : 10_000;
         this.idleTtlSeconds = Math.max(0, cfg.idleTtlSeconds());
-        Caffeine<Object, Object> b = Caffeine.newBuilder().maximumSize(maxSessions)
-                .removalListener((Object k, Object v, RemovalCause cause) -> {
-                    if (cause.wasEvicted()) {
-                        evictions.increment();
-                    }
-                });
-        if (idleTtlSeconds > 0) {
-            b.expireAfterAccess(Duration.ofSeconds(idleTtlSeconds));
-        }
-        this.pins = b.build();
+        this.pins = state.pins(maxSessions, Duration.ofSeconds(idleTtlSeconds));
     }
 
-    /** Null when sticky sessions are off. */
+    /** Null when sticky sessions are off; pins in this process. */
     public static StickySessions of(OllaConfig.StickySessions cfg) {
-        return cfg == null || !cfg.enabled() ? null : new StickySessions(cfg);
+        return of(cfg, new MemoryState());
+    }
+
+    /** Null when sticky sessions are off; pins in {@code state}'s store. */
+    public static StickySessions of(OllaConfig.StickySessions cfg, SharedState state) {
+        return cfg == null || !cfg.enabled() ? null : new StickySessions(cfg, state);
+    }
+
+    /** The configuration this was built from (a reload keeps the pins when it is unchanged). */
+    public OllaConfig.StickySessions config() {
+        return config;
     }
 
     /**
@@ -92,7 +98,7 @@ public final class StickySessions {
                 }
                 case "auth_header" -> {
                     if (authorization != null && !authorization.isBlank()) {
-                        return new Key("auth:" + hex(fnv64(authorization.getBytes(StandardCharsets.UTF_8))) + ":" + m,
+                        return new Key("auth:" + sha256Hex(authorization) + ":" + m,
                                 "auth_header", null);
                     }
                 }
@@ -114,7 +120,7 @@ public final class StickySessions {
         if (key == null) {
             return new Choice(balancer.choose(routable), "disabled");
         }
-        String pinned = pins.getIfPresent(key.value());
+        String pinned = pins.get(key.value());
         if (pinned != null) {
             for (Candidate s : routable) {
                 if (s.name().equals(pinned)) {
@@ -136,11 +142,11 @@ public final class StickySessions {
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("enabled", true);
-        m.put("active_sessions", pins.estimatedSize());
+        m.put("active_sessions", pins.size());
         m.put("insertions", insertions.sum());
         m.put("hits", hits.sum());
         m.put("misses", misses.sum());
-        m.put("evictions", evictions.sum());
+        m.put("evictions", pins.evictions());
         m.put("max_sessions", maxSessions);
         m.put("idle_ttl_seconds", idleTtlSeconds);
         return m;
@@ -156,6 +162,20 @@ public final class StickySessions {
             h = (h ^ (b & 0xff)) * FNV_PRIME;
         }
         return h;
+    }
+
+    /** First 128 bits of SHA-256, hex: the Authorization header's stand-in (also when pins go to Redis). */
+    static String sha256Hex(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            StringBuilder b = new StringBuilder(32);
+            for (int i = 0; i < 16; i++) {
+                b.append(Character.forDigit((d[i] >> 4) & 0xf, 16)).append(Character.forDigit(d[i] & 0xf, 16));
+            }
+            return b.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String hex(long h) {

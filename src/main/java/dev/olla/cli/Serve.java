@@ -9,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@code olla} (serve): load and validate configuration, start, run until SIGINT/SIGTERM. */
+/** {@code olla} (serve): load and validate configuration, start, reload on SIGHUP, run until SIGINT/SIGTERM. */
 final class Serve {
     private static final Logger LOG = LoggerFactory.getLogger("olla");
 
@@ -29,9 +29,18 @@ final class Serve {
         if (olla == null) {
             return 1;
         }
+        Path used = null;
+        try {
+            used = dev.olla.config.ConfigLoader.locate(configPath, env, Path.of("").toAbsolutePath()).orElse(null);
+        } catch (dev.olla.config.ConfigException e) {
+            // it was found a moment ago; without it only SIGHUP reloads
+        }
+        Reloader reloader = new Reloader(olla, configPath, env, used);
+        reloader.start(loaded.config().reload());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                reloader.close();
                 olla.close();
             } finally {
                 stopped.countDown();

@@ -37,8 +37,11 @@ final class Startup {
         return problems;
     }
 
-    /** Null (after printing why) when the configuration or a profile is invalid. */
-    static Loaded load(Path configPath, Map<String, String> env) {
+    /** The outcome of loading: the configuration and profiles, or the problems (one line each). */
+    record Attempt(Loaded loaded, String source, java.util.List<String> problems, boolean badProfile) {}
+
+    /** Loads without printing: the same checks as at start-up, for a reload. */
+    static Attempt attempt(Path configPath, Map<String, String> env) {
         try {
             ProfileRegistry all = ProfileRegistry.load(PROFILE_DIR, null, null);
             LoadedConfig loaded = ConfigLoader.load(configPath, env, all.knownTypes());
@@ -46,19 +49,28 @@ final class Startup {
             ProfileRegistry profiles = ProfileRegistry.load(PROFILE_DIR, f.include(), f.exclude());
             java.util.List<String> excluded = excludedTypes(loaded.config(), all, profiles);
             if (!excluded.isEmpty()) {
-                System.err.println("olla: invalid configuration (" + loaded.source() + "):");
-                excluded.forEach(p -> System.err.println("  - " + p));
-                return null;
+                return new Attempt(null, loaded.source(), excluded, false);
             }
-            return new Loaded(loaded, profiles);
+            return new Attempt(new Loaded(loaded, profiles), loaded.source(), java.util.List.of(), false);
         } catch (ConfigException e) {
-            System.err.println("olla: invalid configuration"
-                    + (e.source() == null ? "" : " (" + e.source() + ")") + ":");
-            e.problems().forEach(p -> System.err.println("  - " + p));
-            return null;
+            return new Attempt(null, e.source(), e.problems(), false);
         } catch (ProfileException e) {
-            System.err.println("olla: invalid backend profile: " + e.getMessage());
+            return new Attempt(null, null, java.util.List.of("invalid backend profile: " + e.getMessage()), true);
+        }
+    }
+
+    /** Null (after printing why) when the configuration or a profile is invalid. */
+    static Loaded load(Path configPath, Map<String, String> env) {
+        Attempt a = attempt(configPath, env);
+        if (a.loaded() != null) {
+            return a.loaded();
+        }
+        if (a.badProfile()) {
+            System.err.println("olla: " + a.problems().get(0));
             return null;
         }
+        System.err.println("olla: invalid configuration" + (a.source() == null ? "" : " (" + a.source() + ")") + ":");
+        a.problems().forEach(p -> System.err.println("  - " + p));
+        return null;
     }
 }

@@ -85,8 +85,9 @@ final class ConfigValidator {
         aliases(c.modelAliases());
         translators(c.translators());
         dashboard(c.dashboard());
+        OllaConfig.State state = StateValidation.validate(c.state(), c.reload(), env, workingDir, problems);
         return new OllaConfig(c.server(), c.proxy(), discovery, c.modelRegistry(), c.modelAliases(),
-                c.translators(), c.logging(), c.engineering(), c.dashboard());
+                c.translators(), c.logging(), c.engineering(), c.dashboard(), state, c.reload());
     }
 
     private void server(OllaConfig.Server s) {

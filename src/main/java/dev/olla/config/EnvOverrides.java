@@ -68,6 +68,9 @@ public final class EnvOverrides {
         add("OLLA_TRANSLATORS_ANTHROPIC_ENABLED", "translators.anthropic.enabled", Kind.BOOL);
         add("OLLA_TRANSLATORS_ANTHROPIC_PASSTHROUGH_ENABLED", "translators.anthropic.passthrough_enabled", Kind.BOOL);
         add("OLLA_TRANSLATORS_ANTHROPIC_MAX_MESSAGE_SIZE", "translators.anthropic.max_message_size", Kind.SIZE);
+        add("OLLA_STATE_TYPE", "state.type", Kind.STRING);
+        add("OLLA_STATE_REDIS_URL", "state.redis.url", Kind.STRING);
+        add("OLLA_RELOAD_WATCH", "reload.watch", Kind.BOOL);
     }
 
     private EnvOverrides() {}

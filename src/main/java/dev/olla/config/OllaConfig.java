@@ -18,7 +18,9 @@ public record OllaConfig(
         Translators translators,
         Logging logging,
         Engineering engineering,
-        Dashboard dashboard) {
+        Dashboard dashboard,
+        State state,
+        Reload reload) {
 
     // ---------------------------------------------------------------- server
     public record Server(
@@ -211,4 +213,33 @@ public record OllaConfig(
     public record Dashboard(boolean enabled, AccessPolicy accessPolicy) {}
 
     public record AccessPolicy(List<String> allowedCidrs, List<String> allowedHosts) {}
+
+    // ---------------------------------------------------------------- many instances
+    /** {@code state}: where sticky pins, rate-limit buckets and endpoint observations live. */
+    public record State(String type, Redis redis) {
+        public boolean redisEnabled() {
+            return type != null && type.strip().equalsIgnoreCase("redis");
+        }
+    }
+
+    /** {@code state.redis}; the password is already ${VAR}-expanded / read from password_file. */
+    public record Redis(
+            String url,
+            String username,
+            String password,
+            String passwordFile,
+            String keyPrefix,
+            Duration connectTimeout,
+            Duration commandTimeout,
+            Duration retryInterval) {
+
+        @Override
+        public String toString() {
+            return "Redis[url=" + url + ", username=" + username + ", password=" + (password == null ? null : "***")
+                    + ", passwordFile=" + passwordFile + ", keyPrefix=" + keyPrefix + "]";
+        }
+    }
+
+    /** {@code reload}: re-read the configuration on SIGHUP (always) and, opt-in, when the file changes. */
+    public record Reload(boolean watch, Duration watchInterval) {}
 }

@@ -75,6 +75,7 @@ public final class StatusRoutes {
     private final Map<EndpointState, String> ids;
     private final Instant startTime;
     private final dev.olla.proxy.ProxyStats proxyStats;
+    private java.util.function.Supplier<Map<String, Object>> state;
 
     private StatusRoutes(EndpointRegistry registry, HealthMonitor health, ServerStats serverStats, OllaConfig config,
             ToIntFunction<EndpointState> modelCount, dev.olla.proxy.ProxyStats proxyStats) {
@@ -103,8 +104,16 @@ public final class StatusRoutes {
     public static void register(Router router, EndpointRegistry registry, HealthMonitor health,
             ServerStats serverStats, OllaConfig config, ToIntFunction<EndpointState> modelCount,
             dev.olla.proxy.ProxyStats proxyStats) {
+        register(router, registry, health, serverStats, config, modelCount, proxyStats, null);
+    }
+
+    /** @param state the {@code state} block (shared state: type, connected, degraded), or null */
+    public static void register(Router router, EndpointRegistry registry, HealthMonitor health,
+            ServerStats serverStats, OllaConfig config, ToIntFunction<EndpointState> modelCount,
+            dev.olla.proxy.ProxyStats proxyStats, java.util.function.Supplier<Map<String, Object>> state) {
         StatusRoutes r = new StatusRoutes(registry, health, serverStats, config,
                 modelCount == null ? s -> 0 : modelCount, proxyStats);
+        r.state = state;
         router.get("/internal/status", ex -> sendCacheable(ex, r.status()));
         router.get("/internal/status/endpoints", ex -> sendCacheable(ex, r.endpoints()));
         router.get("/internal/process", ex -> ex.json(HttpResponseStatus.OK, r.process()));
@@ -185,6 +194,9 @@ public final class StatusRoutes {
         violations.put("size_limits", sizeLimits);
         security.put("violations", violations);
         body.put("security", security);
+        if (state != null) {
+            body.put("state", state.get());
+        }
         return body;
     }
 

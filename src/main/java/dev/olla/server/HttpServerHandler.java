@@ -213,29 +213,54 @@ final class HttpServerHandler extends ChannelDuplexHandler {
             }
             RateLimiter limiter = server.rateLimiter();
             if (limiter != null && match.found() && (match.proxyRoute() || HEALTH_PATH.equals(ex.path()))) {
-                RateLimiter.Decision d = limiter.check(ex, !match.proxyRoute());
-                RateLimiter.headers(ex.responseHeaders(), d);
-                if (!d.allowed()) {
-                    server.stats().rateLimitViolation();
-                    ex.error(ApiError.of(429, "Too Many Requests", "rate_limit_exceeded"));
-                    return;
-                }
-            }
-            if (match.found()) {
-                match.handler().handle(ex);
-            } else if (match.status() == 405) {
-                ex.error(ApiError.methodNotAllowed());
-            } else {
-                ex.error(ApiError.notFound("Not found: " + ex.path()));
-            }
-        } catch (Throwable t) {
-            LOG.error("handler failed for {} {}: {}", req.method(), ex.path(), t.toString(), t);
-            if (!ex.ended()) {
-                if (!ex.headSent()) {
-                    ex.error(ApiError.internal("Internal server error"));
+                java.util.concurrent.CompletableFuture<RateLimiter.Decision> check = limiter.check(ex, !match.proxyRoute());
+                if (check.isDone()) {
+                    admit(ex, match, check.join());
                 } else {
-                    ex.abort();
+                    // A shared (Redis) bucket answers on another thread: continue on this connection's loop.
+                    check.whenComplete((d, e) -> ctx.executor().execute(() -> admit(ex, match,
+                            d != null ? d : RateLimiter.Decision.UNLIMITED)));
                 }
+                return;
+            }
+            handle(ex, match);
+        } catch (Throwable t) {
+            failed(ex, t);
+        }
+    }
+
+    /** Applies a rate-limit decision, then routes (or answers 429). */
+    private void admit(Exchange ex, Router.Match match, RateLimiter.Decision d) {
+        try {
+            RateLimiter.headers(ex.responseHeaders(), d);
+            if (!d.allowed()) {
+                server.stats().rateLimitViolation();
+                ex.error(ApiError.of(429, "Too Many Requests", "rate_limit_exceeded"));
+                return;
+            }
+            handle(ex, match);
+        } catch (Throwable t) {
+            failed(ex, t);
+        }
+    }
+
+    private void handle(Exchange ex, Router.Match match) throws Exception {
+        if (match.found()) {
+            match.handler().handle(ex);
+        } else if (match.status() == 405) {
+            ex.error(ApiError.methodNotAllowed());
+        } else {
+            ex.error(ApiError.notFound("Not found: " + ex.path()));
+        }
+    }
+
+    private void failed(Exchange ex, Throwable t) {
+        LOG.error("handler failed for {} {}: {}", ex.method(), ex.path(), t.toString(), t);
+        if (!ex.ended()) {
+            if (!ex.headSent()) {
+                ex.error(ApiError.internal("Internal server error"));
+            } else {
+                ex.abort();
             }
         }
     }

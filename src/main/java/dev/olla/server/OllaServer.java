@@ -29,16 +29,16 @@ public final class OllaServer {
     private final String host;
     private final int port;
     private final ServerSettings settings;
-    private final Router router;
+    private volatile Router router;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ServerStats stats = new ServerStats();
     private final Set<HttpServerHandler> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
     private Channel listener;
-    private RateLimiter rateLimiter;
-    private Cors cors;
-    private ClientAddress clientAddress = ClientAddress.PEER;
+    private volatile RateLimiter rateLimiter;
+    private volatile Cors cors;
+    private volatile ClientAddress clientAddress = ClientAddress.PEER;
 
     public OllaServer(String host, int port, ServerSettings settings, Router router, EventLoopGroup boss,
             EventLoopGroup workers) {
@@ -54,6 +54,17 @@ public final class OllaServer {
     public OllaServer rateLimiter(RateLimiter limiter) {
         this.rateLimiter = limiter != null && limiter.enabled() ? limiter : null;
         return this;
+    }
+
+    /**
+     * Swaps the routes, rate limiter, CORS policy and client-address rules (a configuration reload): a request already
+     * dispatched keeps what it started with, the next one sees the new set.
+     */
+    public void install(Router router, RateLimiter limiter, Cors cors, ClientAddress clientAddress) {
+        this.router = java.util.Objects.requireNonNull(router);
+        this.rateLimiter = limiter != null && limiter.enabled() ? limiter : null;
+        this.cors = cors;
+        this.clientAddress = clientAddress == null ? ClientAddress.PEER : clientAddress;
     }
 
     RateLimiter rateLimiter() {

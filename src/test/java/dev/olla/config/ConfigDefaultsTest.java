@@ -42,7 +42,10 @@ class ConfigDefaultsTest {
                 new Inspector(false, "logs/inspector/anthropic", "X-Session-ID")));
         return new OllaConfig(server, proxy, discovery, registry, Map.of(), translators,
                 new Logging("info", "json", "stdout"), new Engineering(false),
-                new Dashboard(true, new AccessPolicy(List.of("127.0.0.0/8", "::1/128"), List.of("localhost"))));
+                new Dashboard(true, new AccessPolicy(List.of("127.0.0.0/8", "::1/128"), List.of("localhost"))),
+                new OllaConfig.State("memory", new OllaConfig.Redis(null, null, null, null, "olla:",
+                        Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofSeconds(2))),
+                new OllaConfig.Reload(false, Duration.ofSeconds(2)));
     }
 
     @Test

@@ -79,7 +79,11 @@ class EnvOverridesTest {
                 arg("OLLA_TRANSLATORS_ANTHROPIC_PASSTHROUGH_ENABLED", "false",
                         c -> c.translators().anthropic().passthroughEnabled(), false),
                 arg("OLLA_TRANSLATORS_ANTHROPIC_MAX_MESSAGE_SIZE", "20MB",
-                        c -> c.translators().anthropic().maxMessageSize(), 20971520L));
+                        c -> c.translators().anthropic().maxMessageSize(), 20971520L),
+                // the type alone: redis also needs a URL, so the test value is the (normalised) default
+                arg("OLLA_STATE_TYPE", " Memory ", c -> c.state().type(), "memory"),
+                arg("OLLA_STATE_REDIS_URL", "redis://cache:6379/1", c -> c.state().redis().url(), "redis://cache:6379/1"),
+                arg("OLLA_RELOAD_WATCH", "true", c -> c.reload().watch(), true));
     }
 
     private static Arguments arg(String var, String value, Function<OllaConfig, Object> getter, Object expected) {
@@ -92,7 +96,8 @@ class EnvOverridesTest {
             throws Exception {
         OllaConfig c = withEnv(var, value);
         assertThat(getter.apply(c)).isEqualTo(expected);
-        if (!var.equals("OLLA_MODEL_REGISTRY_TYPE")) { // "memory" is its only valid value
+        // "memory" is the only value valid on its own; the Redis URL has no default
+        if (!java.util.Set.of("OLLA_MODEL_REGISTRY_TYPE", "OLLA_STATE_TYPE", "OLLA_STATE_REDIS_URL").contains(var)) {
             assertThat(getter.apply(ConfigLoader.defaults())).as("the test value differs from the default")
                     .isNotEqualTo(expected).isNotNull();
         }

@@ -77,7 +77,8 @@ class ModelRoutesTest {
         OllaConfig config = ConfigLoader.defaults();
         config = new OllaConfig(config.server(), config.proxy(), config.discovery(), config.modelRegistry(),
                 Map.of("My-Llama", List.of("llama3.2:3b"), "chat", List.of("qwen2.5-7b-instruct")),
-                config.translators(), config.logging(), config.engineering(), config.dashboard());
+                config.translators(), config.logging(), config.engineering(), config.dashboard(), config.state(),
+                config.reload());
         ModelRegistry models = ModelRegistry.from(config.modelRegistry(), endpoints);
         discovery = new ModelDiscovery(endpoints, models, ModelTestKit.fastSettings());
         assertThat(discovery.runInitialPass(Duration.ofSeconds(5))).isTrue();

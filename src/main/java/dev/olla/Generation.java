@@ -1,0 +1,215 @@
+package dev.olla;
+
+import dev.olla.balance.Balancers;
+import dev.olla.balance.StickySessions;
+import dev.olla.config.OllaConfig;
+import dev.olla.endpoint.EndpointRegistry;
+import dev.olla.endpoint.EndpointState;
+import dev.olla.health.HealthClock;
+import dev.olla.health.HealthMonitor;
+import dev.olla.model.ModelDiscovery;
+import dev.olla.model.ModelRegistry;
+import dev.olla.model.ModelRouter;
+import dev.olla.profile.ProfileRegistry;
+import dev.olla.proxy.Engine;
+import dev.olla.proxy.ProxyService;
+import dev.olla.route.AnthropicRoutes;
+import dev.olla.route.MetricsRoutes;
+import dev.olla.route.ModelRoutes;
+import dev.olla.route.ProxyRoutes;
+import dev.olla.route.StatusRoutes;
+import dev.olla.route.SystemRoutes;
+import dev.olla.server.ClientAddress;
+import dev.olla.server.Cors;
+import dev.olla.server.RateLimiter;
+import dev.olla.server.Router;
+import dev.olla.server.ServerStats;
+import dev.olla.state.Observation;
+import dev.olla.state.SharedState;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything built from one configuration: endpoints, health, discovery, models, proxy and routes.
+ * Start-up builds the first; a reload builds the next one beside it (health and model discovery run
+ * their first pass before it serves), the server swaps to it, and the old one retires: its probes
+ * stop and its connection pools close each connection as soon as the request using it ends, so
+ * in-flight requests and streams (also to removed endpoints) finish. An endpoint whose settings are
+ * unchanged keeps its live state (status, counters, in-flight count) across the swap.
+ */
+final class Generation {
+    private static final Logger LOG = LoggerFactory.getLogger(Generation.class);
+    /** Upper bound on the first health pass (each probe is also bounded by its check_timeout). */
+    static final Duration FIRST_PASS_BOUND = Duration.ofSeconds(10);
+    /** Reason prefix of a status change caused by another instance's observation. */
+    static final String PEER = "instance ";
+
+    final OllaConfig config;
+    final EndpointRegistry endpoints;
+    final HealthMonitor health;
+    final ModelDiscovery discovery;
+    final ModelRegistry models;
+    final ProxyService proxy;
+    final StickySessions sticky;
+    final RateLimiter rateLimiter;
+    final Cors cors;
+    final ClientAddress clientAddress;
+    final Router router;
+
+    private Generation(OllaConfig config, EndpointRegistry endpoints, HealthMonitor health, ModelDiscovery discovery,
+            ModelRegistry models, ProxyService proxy, StickySessions sticky, RateLimiter rateLimiter, Cors cors,
+            ClientAddress clientAddress, Router router) {
+        this.config = config;
+        this.endpoints = endpoints;
+        this.health = health;
+        this.discovery = discovery;
+        this.models = models;
+        this.proxy = proxy;
+        this.sticky = sticky;
+        this.rateLimiter = rateLimiter;
+        this.cors = cors;
+        this.clientAddress = clientAddress;
+        this.router = router;
+    }
+
+    /** Builds and readies a generation; {@code previous} (null at start-up) lends unchanged parts. */
+    static Generation build(OllaConfig config, ProfileRegistry profiles, SharedState state, EventLoopGroup workers,
+            ServerStats serverStats, Generation previous) {
+        HealthMonitor health = null;
+        ModelDiscovery discovery = null;
+        ProxyService proxy = null;
+        try {
+            EndpointRegistry fresh = EndpointRegistry.fromConfig(config.discovery().staticConfig().endpoints(),
+                    profiles);
+            EndpointRegistry endpoints = previous == null ? fresh : keepUnchanged(fresh, previous.endpoints);
+            ModelRegistry models = ModelRegistry.from(config.modelRegistry(), endpoints);
+            discovery = new ModelDiscovery(endpoints, models, config);
+            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(), HealthClock.SYSTEM,
+                    HealthMonitor.Options.DEFAULTS.withConsecutive5xx(config.proxy().consecutive5xx()));
+            health.addRecoveryListener(discovery::onRecovered);
+            health.addStatusListener(discovery::onStatusChanged);
+            // Readiness: serve only after the first health pass and the first model discovery.
+            health.runInitialPass(FIRST_PASS_BOUND);
+            health.start();
+            discovery.runInitialPass(config.discovery().modelDiscovery().timeout());
+            discovery.start();
+
+            Engine engine = Engine.create(config.proxy());
+            StickySessions sticky = previous != null && previous.sticky != null
+                    && previous.sticky.config().equals(config.proxy().stickySessions())
+                    ? previous.sticky : StickySessions.of(config.proxy().stickySessions(), state);
+            proxy = new ProxyService(config.proxy(), endpoints, Balancers.create(config.proxy().loadBalancer()),
+                    health, engine, ModelRouter.create(config, models, discovery), sticky);
+            health.addStatusListener((ep, from, to, reason) -> {
+                if (to.routable() && !from.routable()) {
+                    engine.warm(ep.endpoint(), workers);
+                }
+                // Tell the other instances (what they told us is not echoed back).
+                if (to.routable() != from.routable() && (reason == null || !reason.startsWith(PEER))) {
+                    state.publish(new Observation(state.instanceId(), ep.name(), to.routable(),
+                            reason == null ? to.toString() : reason));
+                }
+            });
+            endpoints.all().stream().filter(EndpointState::routable).forEach(s -> engine.warm(s.endpoint(), workers));
+
+            OllaConfig.RateLimits limits = config.server().rateLimits();
+            RateLimiter rateLimiter = previous != null && previous.rateLimiter.config().equals(limits)
+                    ? previous.rateLimiter : new RateLimiter(limits, state.rateBuckets(limits.cleanupInterval()));
+            Cors cors = Cors.of(config.server().cors());
+
+            Router router = new Router();
+            SystemRoutes.register(router);
+            StatusRoutes.register(router, endpoints, health, serverStats, config, models::modelCount, proxy.stats(),
+                    state::status);
+            ModelRoutes.register(router, models, endpoints, profiles, discovery);
+            ProxyService proxyService = proxy;
+            router.get("/internal/stats/models", ex -> ex.json(HttpResponseStatus.OK,
+                    proxyService.modelStats().snapshot(ex.query() != null && ex.query().contains("include_endpoints=true"))));
+            router.get("/internal/stats/sticky", ex -> ex.json(HttpResponseStatus.OK,
+                    sticky == null ? Map.of("enabled", false) : sticky.stats()));
+            AnthropicRoutes.register(router, config.translators().anthropic(), endpoints, profiles, models, proxy);
+            MetricsRoutes.register(router, endpoints, serverStats, proxy.stats(), config, models::modelCount, health);
+            ProxyRoutes.register(router, profiles, proxy);
+            return new Generation(config, endpoints, health, discovery, models, proxy, sticky, rateLimiter, cors,
+                    ClientAddress.of(limits), router);
+        } catch (RuntimeException e) {
+            if (proxy != null) {
+                proxy.close();
+            }
+            if (health != null) {
+                health.close();
+            }
+            if (discovery != null) {
+                discovery.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The new registry, with the live state of every endpoint whose settings did not change. */
+    private static EndpointRegistry keepUnchanged(EndpointRegistry fresh, EndpointRegistry old) {
+        List<EndpointState> states = new ArrayList<>();
+        for (EndpointState s : fresh.all()) {
+            EndpointState before = old.byName(s.name());
+            states.add(before != null && before.endpoint().equals(s.endpoint()) ? before : s);
+        }
+        return new EndpointRegistry(states, fresh.profiles());
+    }
+
+    /**
+     * What another instance saw: a failure takes the endpoint out now (and brings its re-check
+     * forward), a recovery triggers a probe now, so this instance follows within a probe's time.
+     */
+    void observed(Observation o) {
+        EndpointState s = endpoints.byName(o.endpoint());
+        if (s == null) {
+            return;
+        }
+        if (o.up()) {
+            if (!s.routable()) {
+                health.checkAllNow();
+            }
+        } else if (s.routable()) {
+            health.connectionFailed(s, dev.olla.health.CircuitBreaker.Permit.CLOSED,
+                    PEER + o.instance() + " saw: " + o.reason());
+        }
+    }
+
+    /** Stops probes and discovery now; pooled connections close as their requests end. */
+    void retire() {
+        health.close();
+        discovery.close();
+        proxy.close();
+    }
+
+    /** Differences between two endpoint lists, for the reload log line. */
+    static String diff(EndpointRegistry before, EndpointRegistry after) {
+        List<String> added = new ArrayList<>();
+        List<String> changed = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        for (EndpointState s : after.all()) {
+            EndpointState b = before.byName(s.name());
+            if (b == null) {
+                added.add(s.name());
+            } else if (b != s) {
+                changed.add(s.name());
+            }
+        }
+        for (EndpointState s : before.all()) {
+            if (after.byName(s.name()) == null) {
+                removed.add(s.name());
+            }
+        }
+        return "added " + added + ", changed " + changed + ", removed " + removed;
+    }
+
+    static void logRetired(Generation g) {
+        LOG.debug("previous configuration retired ({} endpoint(s))", g.endpoints.all().size());
+    }
+}
