@@ -50,7 +50,7 @@ class ReloadTest {
 
     @Test
     void endpointsSwapUnderLoadWithoutAFailedRequestAndARemovedEndpointDrains() throws Exception {
-        SimulatedBackend a = sim(20, Duration.ofMillis(40)); // slow: its requests are in flight at each swap
+        SimulatedBackend a = sim(20, Duration.ofMillis(25)); // slow: its requests are in flight at each swap
         SimulatedBackend b = sim(1, Duration.ZERO);
         SimulatedBackend c = sim(1, Duration.ZERO);
         TestOlla.Builder first = TestOlla.builder().balancer("priority")
@@ -118,7 +118,7 @@ class ReloadTest {
         streamer.join(Duration.ofSeconds(20));
 
         assertThat(failures).isEmpty();
-        assertThat(ok.get()).isGreaterThan(20);
+        assertThat(ok.get()).isGreaterThan(10);
         assertThat(servedBy).contains("a", "b", "c");
         assertThat(streamed[0].statusCode()).isEqualTo(200);
         assertThat(streamed[0].headers().firstValue("X-Olla-Endpoint")).hasValue("a");

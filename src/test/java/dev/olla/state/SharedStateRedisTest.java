@@ -131,7 +131,7 @@ class SharedStateRedisTest {
         HttpResponse<String> viaAuth = chat(one, null, "Bearer secret-token-123");
         String authPinned = viaAuth.headers().firstValue("X-Olla-Endpoint").orElseThrow();
         assertThat(pinned.values()).contains("a", "b"); // round-robin spread them
-        await("the pins to reach the second instance", Duration.ofSeconds(1),
+        await("the pins to reach the second instance", Duration.ofSeconds(5),
                 () -> count(two, "/internal/stats/sticky", "active_sessions") >= 9);
         for (Map.Entry<String, String> e : pinned.entrySet()) {
             HttpResponse<String> r = chat(two, e.getKey(), null);
