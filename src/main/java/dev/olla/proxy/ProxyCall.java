@@ -274,7 +274,8 @@ final class ProxyCall {
         h.set(H_STICKY, c.outcome());
         if (stickyKey != null) {
             h.set(H_STICKY_SOURCE, stickyKey.source());
-            if (stickyKey.sessionId() != null) {
+            // echoed only when short: a cut id would be a different id, and a huge one is not repeated
+            if (stickyKey.sessionId() != null && stickyKey.sessionId().length() <= ModelName.MAX_ECHO) {
                 h.set(StickySessions.SESSION_HEADER, stickyKey.sessionId());
             }
         }

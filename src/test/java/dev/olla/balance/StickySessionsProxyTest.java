@@ -59,7 +59,7 @@ class StickySessionsProxyTest {
 
     @Test
     void offByDefaultWithoutAnyStickyHeaders() throws Exception {
-        olla = three().start();
+        olla = three().start().ready();
         HttpResponse<String> r = chat("llama3.2:3b", "s1", "hi");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().map().keySet()).noneMatch(h -> h.toLowerCase().startsWith("x-olla-sticky"));
@@ -68,7 +68,7 @@ class StickySessionsProxyTest {
 
     @Test
     void aSessionStaysOnItsEndpointPerModelAndRepinsWhenItGoesDown() throws Exception {
-        olla = three().proxy("sticky_sessions", Map.of("enabled", true)).start();
+        olla = three().proxy("sticky_sessions", Map.of("enabled", true)).start().ready();
         HttpResponse<String> first = chat("llama3.2:3b", "conv-1", "hello");
         assertThat(first.headers().firstValue("X-Olla-Sticky-Session")).hasValue("miss");
         assertThat(first.headers().firstValue("X-Olla-Sticky-Key-Source")).hasValue("session_header");
@@ -98,7 +98,7 @@ class StickySessionsProxyTest {
 
     @Test
     void conversationsWithoutASessionIdArePinnedByTheirPrefix() throws Exception {
-        olla = three().proxy("sticky_sessions", Map.of("enabled", true)).start();
+        olla = three().proxy("sticky_sessions", Map.of("enabled", true)).start().ready();
         Set<String> endpoints = new HashSet<>();
         for (int i = 0; i < 5; i++) {
             HttpResponse<String> r = chat("llama3.2:3b", null, "the same opening message");
@@ -112,7 +112,7 @@ class StickySessionsProxyTest {
     @Test
     void noApplicableKeySourceIsReportedAsDisabled() throws Exception {
         olla = three().proxy("sticky_sessions", Map.of("enabled", true, "key_sources", List.of("session_header")))
-                .start();
+                .start().ready();
         HttpResponse<String> r = chat("llama3.2:3b", null, "hi");
         assertThat(r.headers().firstValue("X-Olla-Sticky-Session")).hasValue("disabled");
         assertThat(r.headers().firstValue("X-Olla-Sticky-Key-Source")).isEmpty();
@@ -123,7 +123,7 @@ class StickySessionsProxyTest {
         olla = three().proxy("sticky_sessions", Map.of("enabled", true, "key_sources", List.of("ip")))
                 .set("server", "rate_limits", Map.of("global_requests_per_minute", 0, "per_ip_requests_per_minute", 0,
                         "health_requests_per_minute", 0, "trust_proxy_headers", true))
-                .start();
+                .start().ready();
         // three clients behind one trusted proxy (the loopback peer): three pins, not one shared pin
         Map<String, String> pinned = new java.util.HashMap<>();
         for (int round = 0; round < 3; round++) {
@@ -148,5 +148,19 @@ class StickySessionsProxyTest {
         assertThat(stats.path("active_sessions").asLong()).isEqualTo(3);
         // round-robin gave each new client the next endpoint: the pins differ
         assertThat(new HashSet<>(pinned.values())).hasSize(3);
+    }
+
+    @Test
+    void aHugeSessionIdStillPinsButIsNotEchoed() throws Exception {
+        olla = three().proxy("sticky_sessions", Map.of("enabled", true)).start().ready();
+        String huge = "s".repeat(20_000);
+        HttpResponse<String> first = chat("llama3.2:3b", huge, "hello");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("X-Olla-Sticky-Key-Source")).hasValue("session_header");
+        assertThat(first.headers().firstValue("X-Olla-Session-ID")).isEmpty();
+        HttpResponse<String> again = chat("llama3.2:3b", huge, "turn 2");
+        assertThat(endpoint(again)).isEqualTo(endpoint(first));
+        assertThat(again.headers().firstValue("X-Olla-Sticky-Session")).hasValue("hit");
+        assertThat(chat("llama3.2:3b", "short-id", "x").headers().firstValue("X-Olla-Session-ID")).hasValue("short-id");
     }
 }
