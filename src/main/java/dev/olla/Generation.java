@@ -126,7 +126,7 @@ final class Generation {
             Router router = new Router();
             SystemRoutes.register(router);
             StatusRoutes.register(router, endpoints, health, serverStats, config, models::modelCount, proxy.stats(),
-                    state::status);
+                    state::status, proxy.modelStats().tokens());
             ModelRoutes.register(router, models, endpoints, profiles, discovery);
             ProxyService proxyService = proxy;
             router.get("/internal/stats/models", ex -> ex.json(HttpResponseStatus.OK,
@@ -134,7 +134,7 @@ final class Generation {
             router.get("/internal/stats/sticky", ex -> ex.json(HttpResponseStatus.OK,
                     sticky == null ? Map.of("enabled", false) : sticky.stats()));
             AnthropicRoutes.register(router, config.translators().anthropic(), endpoints, profiles, models, proxy);
-            MetricsRoutes.register(router, endpoints, serverStats, proxy.stats(), config, models::modelCount, health);
+            MetricsRoutes.register(router, endpoints, serverStats, proxy, config, models::modelCount, health);
             ProxyRoutes.register(router, profiles, proxy);
             return new Generation(config, endpoints, health, discovery, models, proxy, sticky, rateLimiter, cors,
                     ClientAddress.of(limits), router);

@@ -83,6 +83,15 @@ public final class TestOlla implements AutoCloseable {
         return olla.reload(next.config(), ProfileRegistry.builtIn());
     }
 
+    /** Waits (up to 15 s: discovery is slow on a loaded machine) until /olla/models lists {@code model}. */
+    public TestOlla awaitModel(String model) throws Exception {
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (!get("/olla/models").body().contains("\"" + model + "\"") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        return this;
+    }
+
     @Override
     public void close() {
         olla.close();

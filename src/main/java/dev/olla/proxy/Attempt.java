@@ -251,6 +251,7 @@ final class Attempt extends Deadlines.Entry {
             return;
         }
         lastReadNanos = System.nanoTime();
+        call.meter().chunk(c.content(), lastReadNanos, state == State.RELAYING);
         int n = c.content().readableBytes();
         bytes += n;
         boolean last = c instanceof LastHttpContent;

@@ -13,6 +13,7 @@ import dev.olla.proxy.RequestInspector.Inspected;
 import dev.olla.server.ApiError;
 import dev.olla.server.Exchange;
 import dev.olla.stats.ModelStats;
+import dev.olla.stats.TokenMeter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -81,6 +82,9 @@ final class ProxyCall {
     /** How the current attempt's endpoint was picked. */
     private Chooser.Mode pickMode = Chooser.Mode.BALANCED;
     private final long startNanos = System.nanoTime();
+    /** Token figures, TTFT and gaps of the response, fed by the relay chunk by chunk. */
+    private final TokenMeter meter = new TokenMeter(startNanos);
+    private int backendStatus;
     private boolean headersPrepared;
     private Endpoint lastEndpoint;
 
@@ -369,6 +373,7 @@ final class ProxyCall {
     }
 
     private void fail(ApiError error) {
+        backendStatus = error.status().code();
         service.stats().recordFailure();
         record(false, ex.endpointName(), 0);
         if (model != null) {
@@ -385,21 +390,53 @@ final class ProxyCall {
     }
 
     private boolean recorded;
+    private static final Logger TOKENS = LoggerFactory.getLogger("olla.tokens");
 
-    /** Per-model statistics, once per request (client cancellations are not counted). */
+    /**
+     * Statistics once per request (client cancellations are not counted): per-model rows, token
+     * figures per model and endpoint, the Prometheus series, and a debug line with the figures.
+     */
     private void record(boolean success, String endpoint, long bytes) {
-        if (recorded || model == null) {
+        if (recorded) {
             return;
         }
         recorded = true;
-        ModelStats.Routing routing = decision == null ? ModelStats.Routing.NONE
-                : switch (decision.action()) {
-                    case "routed" -> ModelStats.Routing.HIT;
-                    case "fallback" -> ModelStats.Routing.FALLBACK;
-                    default -> ModelStats.Routing.MISS;
-                };
-        service.modelStats().record(model, endpoint, success, bytes, (System.nanoTime() - startNanos) / 1000,
-                ex.clientIp(), routing);
+        long end = System.nanoTime();
+        long nanos = end - startNanos;
+        String key = null;
+        if (model != null) {
+            ModelStats.Routing routing = decision == null ? ModelStats.Routing.NONE
+                    : switch (decision.action()) {
+                        case "routed" -> ModelStats.Routing.HIT;
+                        case "fallback" -> ModelStats.Routing.FALLBACK;
+                        default -> ModelStats.Routing.MISS;
+                    };
+            key = service.modelStats().record(model, endpoint, success, bytes, nanos / 1000, ex.clientIp(), routing);
+        }
+        service.modelStats().tokens().record(key, endpoint, meter, end);
+        int status = backendStatus != 0 ? backendStatus : ex.status();
+        service.metrics().record(endpoint, key, success || status < 500 ? status : 502, nanos, meter, end);
+        if (TOKENS.isDebugEnabled()) {
+            TOKENS.atDebug()
+                    .addKeyValue("request_id", ex.requestId())
+                    .addKeyValue("endpoint", endpoint)
+                    .addKeyValue("model", model)
+                    .addKeyValue("status", status)
+                    .addKeyValue("prompt_tokens", meter.promptTokens())
+                    .addKeyValue("completion_tokens", meter.completionTokens())
+                    .addKeyValue("tokens_per_second", Math.round(meter.tokensPerSecond(end) * 100) / 100.0)
+                    .addKeyValue("ttft_ms", meter.ttftNanos() < 0 ? -1 : meter.ttftNanos() / 1e6)
+                    .addKeyValue("duration_ms", nanos / 1e6)
+                    .log("request completed: model={} endpoint={} prompt_tokens={} completion_tokens={} "
+                            + "tokens/s={} ttft_ms={}", model, endpoint, meter.promptTokens(), meter.completionTokens(),
+                            Math.round(meter.tokensPerSecond(end) * 100) / 100.0,
+                            meter.ttftNanos() < 0 ? "-" : Math.round(meter.ttftNanos() / 1e4) / 100.0);
+        }
+    }
+
+    /** The relay's one hook into the statistics: each piece of response body, as it passes. */
+    TokenMeter meter() {
+        return meter;
     }
 
     /** The body the backend gets: the route's replacement, else the client's. */
@@ -463,6 +500,7 @@ final class ProxyCall {
      */
     HttpResponse clientHead(HttpResponse backend, Endpoint ep, boolean keepLength, long headNanos) {
         backend.setProtocolVersion(HttpVersion.HTTP_1_1);
+        backendStatus = backend.status().code();
         HttpHeaders h = backend.headers();
         HeaderRules.filterResponse(h, ep, keepLength);
         h.set(H_ENDPOINT, ep.name());

@@ -22,6 +22,7 @@ public final class ProxyService {
     private final Chooser chooser;
     private final ProxyStats stats = new ProxyStats();
     private final dev.olla.stats.ModelStats modelStats;
+    private final dev.olla.stats.Metrics metrics = new dev.olla.stats.Metrics();
 
 
     /**
@@ -65,6 +66,11 @@ public final class ProxyService {
             java.util.function.Function<dev.olla.server.Exchange, ForwardPlan> plans) {
         java.util.List<dev.olla.endpoint.EndpointState> typed = compatible(target);
         return exchange -> new ProxyCall(this, exchange, target, typed, plans.apply(exchange)).start();
+    }
+
+    /** The Prometheus series kept with Micrometer (request duration, TTFT, tokens, JVM). */
+    public dev.olla.stats.Metrics metrics() {
+        return metrics;
     }
 
     public Engine engine() {
@@ -117,5 +123,6 @@ public final class ProxyService {
 
     public void close() {
         engine.close();
+        metrics.close();
     }
 }

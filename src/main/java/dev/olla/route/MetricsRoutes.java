@@ -6,7 +6,12 @@ import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
+import dev.olla.proxy.ProxyService;
 import dev.olla.proxy.ProxyStats;
+import dev.olla.stats.Metrics;
+import dev.olla.stats.ModelStats;
+import java.util.List;
+import java.util.Map;
 import dev.olla.server.Router;
 import dev.olla.server.ServerStats;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -16,34 +21,49 @@ import java.util.Locale;
 import java.util.function.ToIntFunction;
 
 /**
- * {@code GET /internal/metrics}: Prometheus text exposition (format 0.0.4) of the counters Olla
- * already keeps, with the original's metric names. Written by hand: a few dozen lines of text
- * from existing counters do not justify a metrics library and its registry on the request path.
+ * {@code GET /internal/metrics}: Prometheus text exposition (format 0.0.4) in two parts.
+ * <ol>
+ *   <li>Series that follow the Prometheus conventions, kept by Micrometer ({@link Metrics}): request
+ *       duration and time-to-first-token histograms, token counters, in-flight gauges, endpoint
+ *       state, JVM and process metrics. These pass {@code promtool check metrics}.</li>
+ *   <li>The original's series, by their original names, so that existing Grafana boards keep
+ *       working (documented as legacy in docs/operations.md). Some of these names break today's
+ *       conventions ({@code _ms}, gauges named {@code _total}); they are kept as they are.</li>
+ * </ol>
+ * A scrape is not proxy traffic and is not logged per request.
  */
 public final class MetricsRoutes {
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
     private MetricsRoutes() {}
 
-    public static void register(Router router, EndpointRegistry endpoints, ServerStats server, ProxyStats proxy,
+    public static void register(Router router, EndpointRegistry endpoints, ServerStats server, ProxyService proxy,
             OllaConfig config, ToIntFunction<EndpointState> modelCount) {
         register(router, endpoints, server, proxy, config, modelCount, null);
     }
 
     /** @param health the breakers to show per endpoint, or null */
-    public static void register(Router router, EndpointRegistry endpoints, ServerStats server, ProxyStats proxy,
+    public static void register(Router router, EndpointRegistry endpoints, ServerStats server, ProxyService proxy,
             OllaConfig config, ToIntFunction<EndpointState> modelCount, dev.olla.health.HealthMonitor health) {
+        Metrics metrics = proxy.metrics();
+        metrics.gauge("olla.in.flight.requests", "Requests being answered (all routes).", server,
+                ServerStats::activeRequests);
+        for (EndpointState s : endpoints.all()) {
+            metrics.gauge("olla.endpoint.in.flight.requests", "Proxied requests in flight to the endpoint.", s,
+                    EndpointState::inFlight, "endpoint", s.name());
+            for (EndpointStatus st : EndpointStatus.values()) {
+                metrics.gauge("olla.endpoint.state", "1 for the endpoint's current health state, else 0.", s,
+                        x -> x.status() == st ? 1 : 0, "endpoint", s.name(), "state", st.wire());
+            }
+        }
         router.get("/internal/metrics", ex -> ex.respond(HttpResponseStatus.OK, CONTENT_TYPE,
-                render(endpoints, server, proxy, config, modelCount, health).getBytes(StandardCharsets.UTF_8)));
+                (metrics.scrape() + legacy(endpoints, server, proxy.stats(), proxy.modelStats(), config, modelCount, health))
+                        .getBytes(StandardCharsets.UTF_8)));
     }
 
-    static String render(EndpointRegistry endpoints, ServerStats server, ProxyStats proxy, OllaConfig config,
-            ToIntFunction<EndpointState> modelCount) {
-        return render(endpoints, server, proxy, config, modelCount, null);
-    }
-
-    static String render(EndpointRegistry endpoints, ServerStats server, ProxyStats proxy, OllaConfig config,
-            ToIntFunction<EndpointState> modelCount, dev.olla.health.HealthMonitor health) {
+    /** The original's series, by the original's names. */
+    static String legacy(EndpointRegistry endpoints, ServerStats server, ProxyStats proxy, ModelStats models,
+            OllaConfig config, ToIntFunction<EndpointState> modelCount, dev.olla.health.HealthMonitor health) {
         StringBuilder sb = new StringBuilder(4096);
         BuildInfo b = BuildInfo.current();
         metric(sb, "olla_info", "gauge", "Build and proxy settings.");
@@ -53,12 +73,29 @@ public final class MetricsRoutes {
                 .append("\",balancer=\"").append(ConfigEnums.yamlName(config.proxy().loadBalancer())).append("\"} 1\n");
         int healthy = 0;
         long traffic = 0;
+        long requests = 0;
+        long failures = 0;
+        double latencySum = 0;
         for (EndpointState s : endpoints.all()) {
             if (s.status() == EndpointStatus.HEALTHY) {
                 healthy++;
             }
             traffic += s.bytes();
+            requests += s.requests();
+            failures += s.failures();
+            latencySum += s.averageLatencyMillis() * s.requests();
         }
+        boolean hasTraffic = requests > 0;
+        double successRate = hasTraffic ? 100.0 * (requests - failures) / requests : 100.0;
+        String status = StatusRoutes.systemStatus(endpoints.all().size(), healthy, hasTraffic, successRate);
+        gauge(sb, "olla_system_status", "System status: 2 healthy, 1 degraded, 0 critical.",
+                switch (status) {
+                    case "healthy" -> 2;
+                    case "degraded" -> 1;
+                    default -> 0;
+                });
+        gauge(sb, "olla_success_rate_percent", "Successful proxied attempts, percent.", successRate);
+        gauge(sb, "olla_avg_latency_ms", "Average attempt duration.", hasTraffic ? latencySum / requests : 0);
         gauge(sb, "olla_endpoints_total", "Configured endpoints.", endpoints.all().size());
         gauge(sb, "olla_endpoints_healthy", "Endpoints currently healthy.", healthy);
         gauge(sb, "olla_uptime_seconds", "Seconds since start.",
@@ -80,19 +117,27 @@ public final class MetricsRoutes {
                 server.rateLimitViolations());
         counter(sb, "olla_security_size_limit_violations_total", "Requests refused by size limits.",
                 server.sizeViolations());
+        long violations = server.rateLimitViolations() + server.sizeViolations();
+        counter(sb, "olla_security_violations_total", "Requests refused by rate or size limits.", violations);
+        gauge(sb, "olla_security_status", "Security status: 1 normal, 0 elevated (over 100 violations).",
+                violations > 100 ? 0 : 1);
 
-        metric(sb, "olla_endpoint_up", "gauge", "1 when the endpoint is routable.");
-        for (EndpointState s : endpoints.all()) {
-            sb.append("olla_endpoint_up{endpoint=\"").append(esc(s.name())).append("\",status=\"")
-                    .append(s.status().wire()).append("\"} ").append(s.routable() ? 1 : 0).append('\n');
-        }
+        // One series per endpoint whatever its state (the state is olla_endpoint_state{state=...}).
+        perEndpoint(sb, endpoints, "olla_endpoint_up", "gauge", "1 when the endpoint is routable.",
+                s -> s.routable() ? 1 : 0);
         if (health != null) {
-            metric(sb, "olla_endpoint_circuit_breaker_open", "gauge",
-                    "1 while the endpoint's circuit breaker refuses requests (state: closed, open, half_open).");
+            // Labels never change with the state: open is 1/0, the state is a fixed set of series.
+            perEndpoint(sb, endpoints, "olla_endpoint_circuit_breaker_open", "gauge",
+                    "1 while the endpoint's circuit breaker refuses requests.", s -> health.circuitOpen(s) ? 1 : 0);
+            metric(sb, "olla_endpoint_circuit_breaker_state", "gauge",
+                    "1 for the breaker's current state (closed, open, half_open), else 0.");
             for (EndpointState s : endpoints.all()) {
-                sb.append("olla_endpoint_circuit_breaker_open{endpoint=\"").append(esc(s.name())).append("\",state=\"")
-                        .append(health.circuitState(s).name().toLowerCase(Locale.ROOT)).append("\"} ")
-                        .append(health.circuitOpen(s) ? 1 : 0).append('\n');
+                String current = health.circuitState(s).name();
+                for (dev.olla.health.CircuitBreaker.State st : dev.olla.health.CircuitBreaker.State.values()) {
+                    sb.append("olla_endpoint_circuit_breaker_state{endpoint=\"").append(esc(s.name()))
+                            .append("\",state=\"").append(st.name().toLowerCase(Locale.ROOT)).append("\"} ")
+                            .append(st.name().equals(current) ? 1 : 0).append('\n');
+                }
             }
         }
         perEndpoint(sb, endpoints, "olla_endpoint_requests_total", "counter", "Attempts sent to the endpoint.",
@@ -111,7 +156,59 @@ public final class MetricsRoutes {
                 s -> (double) s.endpoint().priority());
         perEndpoint(sb, endpoints, "olla_endpoint_models_count", "gauge", "Models discovered.",
                 s -> (double) modelCount.applyAsInt(s));
+        models(sb, models);
         return sb.toString();
+    }
+
+    /** olla_models_*, olla_model_*{model}, olla_model_endpoint_*{model,endpoint}. */
+    @SuppressWarnings("unchecked")
+    private static void models(StringBuilder sb, ModelStats stats) {
+        Map<String, Object> snap = stats.snapshot(true);
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) snap.get("models");
+        Map<String, Object> summary = (Map<String, Object>) snap.get("summary");
+        gauge(sb, "olla_models_total", "Models with statistics.", ((Number) summary.get("total_models")).doubleValue());
+        gauge(sb, "olla_models_active", "Models requested.", ((Number) summary.get("active_models")).doubleValue());
+        counter(sb, "olla_models_requests_total", "Requests that named a model.",
+                ((Number) summary.get("total_requests")).longValue());
+        gauge(sb, "olla_models_success_rate_percent", "Successful model requests, percent.",
+                ((Number) summary.get("overall_success_rate")).doubleValue());
+        counter(sb, "olla_models_traffic_bytes", "Response bytes of model requests.",
+                ((Number) summary.get("total_traffic")).longValue());
+        String[][] perModel = {
+            {"olla_model_requests_total", "counter", "total_requests", "Requests for the model."},
+            {"olla_model_successful_requests_total", "counter", "successful_requests", "Successful requests."},
+            {"olla_model_failed_requests_total", "counter", "failed_requests", "Failed requests."},
+            {"olla_model_success_rate_percent", "gauge", "success_rate", "Successful requests, percent."},
+            {"olla_model_traffic_bytes", "counter", "total_traffic", "Response bytes."},
+            {"olla_model_avg_latency_ms", "gauge", "average_latency", "Average request duration."},
+            {"olla_model_p95_latency_ms", "gauge", "p95_latency", "95th percentile request duration."},
+            {"olla_model_p99_latency_ms", "gauge", "p99_latency", "99th percentile request duration."},
+            {"olla_model_unique_clients", "gauge", "unique_clients", "Distinct client addresses."},
+            {"olla_model_routing_hits_total", "counter", "routing_hits", "Requests routed to an endpoint with the model."},
+            {"olla_model_routing_misses_total", "counter", "routing_misses", "Requests rejected by model routing."},
+            {"olla_model_routing_fallbacks_total", "counter", "routing_fallbacks", "Requests routed by fallback."},
+        };
+        for (String[] m : perModel) {
+            metric(sb, m[0], m[1], m[3]);
+            for (Map<String, Object> row : rows) {
+                sb.append(m[0]).append("{model=\"").append(esc((String) row.get("name"))).append("\"} ")
+                        .append(num(((Number) row.get(m[2])).doubleValue())).append('\n');
+            }
+        }
+        String[][] perPair = {
+            {"olla_model_endpoint_requests_total", "counter", "requests", "Requests for the model on the endpoint."},
+            {"olla_model_endpoint_success_rate_percent", "gauge", "success_rate", "Successful requests, percent."},
+            {"olla_model_endpoint_avg_latency_ms", "gauge", "average_latency", "Average request duration."},
+        };
+        for (String[] m : perPair) {
+            metric(sb, m[0], m[1], m[3]);
+            for (Map<String, Object> row : rows) {
+                Map<String, Map<String, Object>> eps = (Map<String, Map<String, Object>>) row.get("endpoint_breakdown");
+                String model = esc((String) row.get("name"));
+                eps.forEach((ep, x) -> sb.append(m[0]).append("{model=\"").append(model).append("\",endpoint=\"")
+                        .append(esc(ep)).append("\"} ").append(num(((Number) x.get(m[2])).doubleValue())).append('\n'));
+            }
+        }
     }
 
     private interface Value {

@@ -111,9 +111,18 @@ public final class StatusRoutes {
     public static void register(Router router, EndpointRegistry registry, HealthMonitor health,
             ServerStats serverStats, OllaConfig config, ToIntFunction<EndpointState> modelCount,
             dev.olla.proxy.ProxyStats proxyStats, java.util.function.Supplier<Map<String, Object>> state) {
+        register(router, registry, health, serverStats, config, modelCount, proxyStats, state, null);
+    }
+
+    /** @param tokens token figures per endpoint (shown as {@code tokens} in each endpoint), or null */
+    public static void register(Router router, EndpointRegistry registry, HealthMonitor health,
+            ServerStats serverStats, OllaConfig config, ToIntFunction<EndpointState> modelCount,
+            dev.olla.proxy.ProxyStats proxyStats, java.util.function.Supplier<Map<String, Object>> state,
+            dev.olla.stats.TokenStats tokens) {
         StatusRoutes r = new StatusRoutes(registry, health, serverStats, config,
                 modelCount == null ? s -> 0 : modelCount, proxyStats);
         r.state = state;
+        r.tokens = tokens;
         router.get("/internal/status", ex -> sendCacheable(ex, r.status()));
         router.get("/internal/status/endpoints", ex -> sendCacheable(ex, r.endpoints()));
         router.get("/internal/process", ex -> ex.json(HttpResponseStatus.OK, r.process()));
@@ -213,10 +222,19 @@ public final class StatusRoutes {
         return m;
     }
 
+    private dev.olla.stats.TokenStats tokens;
+
+    private void putTokens(Map<String, Object> m, EndpointState s) {
+        if (tokens != null) {
+            m.put("tokens", dev.olla.stats.TokenStats.view(tokens.endpoint(s.name())));
+        }
+    }
+
     private Map<String, Object> statusItem(EndpointState s, Instant now) {
         Endpoint e = s.endpoint();
         long n = s.requests();
         Map<String, Object> m = identity(s);
+        putTokens(m, s);
         m.put("connections", s.inFlight());
         m.put("requests", n);
         m.put("success_rate", n > 0 ? percentage(s.successRate()) : "N/A");
@@ -292,6 +310,7 @@ public final class StatusRoutes {
                 m.put("circuit_breaker_reason", "consecutive 5xx");
             }
         }
+        putTokens(m, s);
         m.put("status_reason", scrub(s.statusReason(), e));
         return m;
     }

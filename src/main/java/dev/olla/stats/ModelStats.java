@@ -34,6 +34,7 @@ public final class ModelStats {
     private final Map<String, Entry> models = new ConcurrentHashMap<>();
     private final LongAdder untracked = new LongAdder();
     private final Predicate<String> known;
+    private final TokenStats tokens = new TokenStats();
 
     /** @param known whether a requested (routing) name is a model Olla knows; others count as {@link #UNKNOWN} */
     public ModelStats(Predicate<String> known) {
@@ -67,11 +68,28 @@ public final class ModelStats {
         final AtomicLong lastRequestedMillis = new AtomicLong();
     }
 
-    /** Records one finished request for {@code requested} (routing name); {@code endpoint} may be null. */
-    public void record(String requested, String endpoint, boolean success, long bytes, long micros, String clientIp,
+    /** Token figures per model (same keys as these rows) and per endpoint. */
+    public TokenStats tokens() {
+        return tokens;
+    }
+
+    /** The row a requested name is counted in: itself when known (or already a row), else {@link #UNKNOWN}. */
+    public String key(String requested) {
+        if (requested == null) {
+            return null;
+        }
+        return models.containsKey(requested) || known.test(requested) ? requested : UNKNOWN;
+    }
+
+    /**
+     * Records one finished request for {@code requested} (routing name); {@code endpoint} may be null.
+     *
+     * @return the row it was counted in (see {@link #key}), or null when none
+     */
+    public String record(String requested, String endpoint, boolean success, long bytes, long micros, String clientIp,
             Routing routing) {
         if (requested == null) {
-            return;
+            return null;
         }
         Entry e = models.get(requested);
         String model = requested;
@@ -82,7 +100,7 @@ public final class ModelStats {
         if (e == null) {
             if (models.size() >= MAX_MODELS) {
                 untracked.increment();
-                return;
+                return null;
             }
             e = models.computeIfAbsent(model, k -> new Entry());
         }
@@ -105,6 +123,7 @@ public final class ModelStats {
             default -> { }
         }
         e.lastRequestedMillis.set(System.currentTimeMillis());
+        return model;
     }
 
     /** The {@code /internal/stats/models} body. */
@@ -150,6 +169,7 @@ public final class ModelStats {
             m.put("routing_hits", e.hits.sum());
             m.put("routing_misses", e.misses.sum());
             m.put("routing_fallbacks", e.fallbacks.sum());
+            m.put("tokens", TokenStats.view(tokens.model(name)));
             if (includeEndpoints) {
                 Map<String, Object> breakdown = new LinkedHashMap<>();
                 e.byEndpoint.forEach((ep, c) -> {

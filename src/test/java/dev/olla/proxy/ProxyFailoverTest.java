@@ -281,6 +281,8 @@ class ProxyFailoverTest {
         var item = dev.olla.server.Json.MAPPER.readTree(olla.get("/internal/status/endpoints").body()).path("endpoints");
         assertThat(item.toString()).contains("\"circuit_breaker\":\"open\"").contains("consecutive 5xx");
         assertThat(olla.get("/internal/metrics").body())
-                .contains("olla_endpoint_circuit_breaker_open{endpoint=\"a\",state=\"open\"} 1");
+                .contains("olla_endpoint_circuit_breaker_open{endpoint=\"a\"} 1")
+                .contains("olla_endpoint_circuit_breaker_state{endpoint=\"a\",state=\"open\"} 1")
+                .contains("olla_endpoint_circuit_breaker_state{endpoint=\"a\",state=\"closed\"} 0");
     }
 }

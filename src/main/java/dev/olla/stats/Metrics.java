@@ -1,0 +1,179 @@
+package dev.olla.stats;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The Prometheus series that follow the conventions (Micrometer's Prometheus registry): request
+ * duration and time-to-first-token histograms, token counters, generation time, labelled
+ * {@code endpoint}, {@code model} (bounded: registry models, {@code unknown}, or {@code none} for
+ * requests that name no model) and {@code status_class}; in-flight gauges; JVM and process metrics.
+ *
+ * <p>Recording looks up a cached row of meters per endpoint and model (two map reads of existing
+ * keys) and allocates nothing; meters are built once, the first time a pair is seen.
+ */
+public final class Metrics implements AutoCloseable {
+    /** The model label of a request that named none. */
+    public static final String NO_MODEL = "none";
+    /** The endpoint label of a request that reached none. */
+    public static final String NO_ENDPOINT = "none";
+
+    private static final Duration[] DURATION_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+            10, 30, 60, 120, 300);
+    private static final Duration[] TTFT_BUCKETS = seconds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60);
+    private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final Map<String, Map<String, Row>> rows = new ConcurrentHashMap<>();
+
+    public Metrics() {
+        // Two of Micrometer's names break the Prometheus conventions (promtool): replaced below.
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+                || id.getName().equals("system.cpu.count")));
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            FunctionCounter.builder("process.cpu", sun, b -> b.getProcessCpuTime() / 1e9).baseUnit("seconds")
+                    .description("CPU time used by the process.").register(registry);
+        }
+        Gauge.builder("system.cpus", os, b -> b.getAvailableProcessors())
+                .description("Processors available to the JVM.").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    /** The meters of one endpoint x model pair. */
+    private final class Row {
+        final String endpoint;
+        final String model;
+        final Timer[] duration = new Timer[STATUS_CLASSES.length];
+        final Timer ttft;
+        final Counter prompt;
+        final Counter completion;
+        final Counter generation;
+
+        Row(String endpoint, String model) {
+            this.endpoint = endpoint;
+            this.model = model;
+            ttft = Timer.builder("olla.time.to.first.token")
+                    .description("Time from the request's arrival to the first body bytes of a streamed response.")
+                    .tags("endpoint", endpoint, "model", model)
+                    .serviceLevelObjectives(TTFT_BUCKETS)
+                    .register(registry);
+            prompt = Counter.builder("olla.prompt.tokens").description("Prompt (input) tokens reported by backends.")
+                    .tags("endpoint", endpoint, "model", model).register(registry);
+            completion = Counter.builder("olla.completion.tokens")
+                    .description("Completion (output) tokens reported by backends.")
+                    .tags("endpoint", endpoint, "model", model).register(registry);
+            generation = Counter.builder("olla.generation").baseUnit("seconds")
+                    .description("Time spent generating completion tokens (backend figure, else measured).")
+                    .tags("endpoint", endpoint, "model", model).register(registry);
+        }
+
+        Timer duration(int statusClass) {
+            Timer t = duration[statusClass];
+            if (t == null) {
+                t = Timer.builder("olla.request.duration")
+                        .description("Proxied requests, from arrival to the end of the response.")
+                        .tags("endpoint", endpoint, "model", model, "status_class", STATUS_CLASSES[statusClass])
+                        .serviceLevelObjectives(DURATION_BUCKETS)
+                        .register(registry);
+                duration[statusClass] = t;
+            }
+            return t;
+        }
+    }
+
+    /**
+     * Records a finished proxied request.
+     *
+     * @param endpoint the endpoint that answered, or null
+     * @param model the bounded model key, or null when the request named none
+     * @param status the HTTP status the client got (0 when unknown: counted as 5xx)
+     * @param meter the response's token meter, or null
+     */
+    public void record(String endpoint, String model, int status, long nanos, TokenMeter meter, long endNanos) {
+        Row row = row(endpoint == null ? NO_ENDPOINT : endpoint, model == null ? NO_MODEL : model);
+        int cls = status >= 100 && status < 600 ? status / 100 - 1 : 4;
+        row.duration(cls).record(nanos, TimeUnit.NANOSECONDS);
+        if (meter == null) {
+            return;
+        }
+        long ttft = meter.ttftNanos();
+        if (ttft >= 0) {
+            row.ttft.record(ttft, TimeUnit.NANOSECONDS);
+        }
+        long p = meter.promptTokens();
+        if (p > 0) {
+            row.prompt.increment(p);
+        }
+        long c = meter.completionTokens();
+        if (c > 0) {
+            row.completion.increment(c);
+            long gen = meter.generationNanos(endNanos);
+            if (gen > 0) {
+                row.generation.increment(gen / 1e9);
+            }
+        }
+    }
+
+    private Row row(String endpoint, String model) {
+        Map<String, Row> byModel = rows.get(endpoint);
+        if (byModel == null) {
+            byModel = rows.computeIfAbsent(endpoint, k -> new ConcurrentHashMap<>());
+        }
+        Row r = byModel.get(model);
+        return r != null ? r : byModel.computeIfAbsent(model, k -> new Row(endpoint, model));
+    }
+
+    /** Registers a gauge read at scrape time. */
+    public <T> void gauge(String name, String description, T obj, ToDoubleFunction<T> value, String... tags) {
+        Gauge.builder(name, obj, value).description(description).tags(tags).strongReference(true).register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** Prometheus text format 0.0.4 of every series here. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+
+    private static Duration[] seconds(double... s) {
+        Duration[] d = new Duration[s.length];
+        for (int i = 0; i < s.length; i++) {
+            d[i] = Duration.ofNanos((long) (s[i] * 1e9));
+        }
+        return d;
+    }
+}
