@@ -340,6 +340,7 @@ public final class ModelDiscovery implements AutoCloseable {
             List<DiscoveredModel> kept = filter(endpoint.endpoint(), models);
             List<DiscoveredModel> before = registry.modelsOf(endpoint);
             registry.replace(endpoint, kept);
+            fetchVersion(endpoint);
             lastSuccess.put(endpoint, registry.clock().instant());
             succeeded(endpoint, before, kept, models.size());
             inFlight.remove(endpoint, done);
@@ -353,6 +354,32 @@ public final class ModelDiscovery implements AutoCloseable {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * Where the endpoint's profile names a minimum version (Anthropic passthrough), asks the backend
+     * which version it runs ({@link BackendVersion}); a failure keeps what was known.
+     */
+    private void fetchVersion(EndpointState endpoint) throws InterruptedException {
+        Endpoint ep = endpoint.endpoint();
+        String type = profiles.canonicalType(ep.type());
+        Profile p = type == null ? null : profiles.forType(type);
+        String path = BackendVersion.pathFor(type);
+        if (p == null || path == null || p.anthropic() == null || p.anthropic().minVersion() == null) {
+            return;
+        }
+        URI uri = URI.create(ep.url().getScheme() + "://" + ep.url().getRawAuthority() + ep.basePath() + path);
+        Duration timeout = settings.timeout().compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : settings.timeout();
+        try {
+            String version = BackendVersion.parse(type, Json.MAPPER.readTree(fetch(ep, uri, timeout)));
+            String was = registry.version(endpoint);
+            registry.recordVersion(endpoint, version);
+            if (version != null && !version.equals(was)) {
+                LOG.info("endpoint {} reports version {}", endpoint.name(), version);
+            }
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            LOG.debug("endpoint {}: no version from {}: {}", endpoint.name(), path, describe(e));
         }
     }
 

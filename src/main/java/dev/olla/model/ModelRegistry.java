@@ -119,6 +119,20 @@ public final class ModelRegistry {
         }
     }
 
+    private final Map<EndpointState, String> versions = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Records the version an endpoint reports about itself ({@link BackendVersion}). */
+    public void recordVersion(EndpointState endpoint, String version) {
+        if (version != null) {
+            versions.put(endpoint, version);
+        }
+    }
+
+    /** The version the endpoint last reported, or null when unknown. */
+    public String version(EndpointState endpoint) {
+        return versions.get(endpoint);
+    }
+
     /** Forgets an endpoint's models. */
     public void clear(EndpointState endpoint) {
         synchronized (this) {

@@ -179,6 +179,12 @@ final class Attempt extends Deadlines.Entry {
         lastReadNanos = now;
         responseStatus = r.status().code();
         backendKeepAlive = HttpUtil.isKeepAlive(r);
+        ForwardPlan.Fallback fallback = call.fallback();
+        if (fallback != null && fallback.covers(r.status().code())) {
+            ReferenceCountUtil.release(r); // the answer is dropped unseen; the connection is not reused
+            finish(Outcome.FALLBACK, "endpoint " + ep.name() + " answered " + r.status().code());
+            return;
+        }
         transform = call.transform();
         if (transform != null) {
             onTransformedHead(r, now);
@@ -435,7 +441,8 @@ final class Attempt extends Deadlines.Entry {
                 c.channel().close();
             }
         }
-        boolean failed = (outcome != Outcome.OK && outcome != Outcome.CLIENT_GONE) || responseStatus >= 500;
+        boolean failed = (outcome != Outcome.OK && outcome != Outcome.CLIENT_GONE && outcome != Outcome.FALLBACK)
+                || (responseStatus >= 500 && outcome != Outcome.FALLBACK);
         target.attemptEnded(failed, bytes, (System.nanoTime() - startNanos) / 1000);
         call.attemptFinished(this, outcome, reason);
     }

@@ -12,9 +12,28 @@ import java.util.Map;
  * @param transform rewrites the backend's response before the client sees it
  * @param errors    writes Olla's own errors in the route's API shape (instead of OpenAI's)
  * @param headers   extra response headers, e.g. {@code X-Olla-Mode: passthrough}
+ * @param fallback  what to do instead when the backend answers that it lacks the path (null: relay)
  */
 public record ForwardPlan(String path, ByteBuf body, ResponseTransform transform, ErrorShape errors,
-        Map<String, String> headers) {
+        Map<String, String> headers, Fallback fallback) {
+
+    public ForwardPlan(String path, ByteBuf body, ResponseTransform transform, ErrorShape errors,
+            Map<String, String> headers) {
+        this(path, body, transform, errors, headers, null);
+    }
+
+    /**
+     * Another way to serve the request when the backend answers that it lacks the path (e.g. a
+     * passthrough to a Messages API the backend does not have): the backend's answer is dropped
+     * unseen (its connection closed) and {@link #instead} runs once that attempt has ended.
+     */
+    public interface Fallback {
+        /** True when this backend status means "not here": drop the answer and fall back. */
+        boolean covers(int status);
+
+        /** Serves the request another way (called on the event loop, the client not yet answered). */
+        void instead(dev.olla.endpoint.EndpointState endpoint);
+    }
 
     /** Olla's own error, shaped for the route's clients. */
     @FunctionalInterface

@@ -63,7 +63,9 @@ final class ProxyCall {
         /** The backend's response could not be decoded. */
         BAD_RESPONSE,
         /** The client went away; the backend request was cancelled. */
-        CLIENT_GONE
+        CLIENT_GONE,
+        /** The backend lacks the path; the plan's {@link ForwardPlan.Fallback} serves the request instead. */
+        FALLBACK
     }
 
     private final ProxyService service;
@@ -344,6 +346,13 @@ final class ProxyCall {
                 health.ignored(s, attempt.permit());
                 service.stats().recordCancelled();
             }
+            case FALLBACK -> {
+                // the backend lacks the path: neither a success nor a failure of the endpoint
+                health.ignored(s, attempt.permit());
+                if (ex.isOpen() && !ex.headSent()) {
+                    plan.fallback().instead(s);
+                }
+            }
         }
     }
 
@@ -442,6 +451,11 @@ final class ProxyCall {
     /** The body the backend gets: the route's replacement, else the client's. */
     private ByteBuf source() {
         return plan != null && plan.body() != null ? plan.body() : ex.body();
+    }
+
+    /** What to do when the backend lacks the path, or null to relay its answer. */
+    ForwardPlan.Fallback fallback() {
+        return plan == null ? null : plan.fallback();
     }
 
     /** The response transform of this request, or null to relay as is. */

@@ -56,6 +56,12 @@ public final class ProxyService {
         new ProxyCall(this, exchange, target, compatible(target), plan).start();
     }
 
+    /** As {@link #forward(dev.olla.server.Exchange, RouteTarget, ForwardPlan)}, over the target's endpoints that {@code keep} accepts. */
+    public void forward(dev.olla.server.Exchange exchange, RouteTarget target, ForwardPlan plan,
+            java.util.function.Predicate<dev.olla.endpoint.EndpointState> keep) {
+        new ProxyCall(this, exchange, target, compatible(target).stream().filter(keep).toList(), plan).start();
+    }
+
     /** The handler for one proxy route; the route's compatible endpoints are computed once, here. */
     public dev.olla.server.Handler route(RouteTarget target) {
         return route(target, exchange -> null);

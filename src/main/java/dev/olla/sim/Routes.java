@@ -45,6 +45,9 @@ final class Routes {
             return;
         }
 
+        if (SimMessages.dispatch(h, ex)) {
+            return;
+        }
         boolean handled = switch (f) {
             case OLLAMA -> ollama(h, ex, get, post) || openAi(h, ex, get, post);
             case OPENAI -> (get && path.equals("/health") && json(h, "{\"status\":\"ok\"}")) || openAi(h, ex, get, post);
@@ -77,7 +80,7 @@ final class Routes {
                     return true;
                 }
                 case "/api/version" -> {
-                    return json(h, "{\"version\":\"" + Wire.OLLAMA_VERSION + "\"}");
+                    return json(h, "{\"version\":\"" + h.sim().version() + "\"}");
                 }
                 default -> {
                     return false;
@@ -125,7 +128,7 @@ final class Routes {
                 return true;
             }
             case "/version" -> {
-                return json(h, "{\"version\":\"" + Wire.VLLM_VERSION + "\"}");
+                return json(h, "{\"version\":\"" + h.sim().version() + "\"}");
             }
             default -> {
                 return false;
@@ -272,6 +275,15 @@ final class Routes {
         }
         if ((kind == Gen.Kind.OLLAMA_CHAT || kind == Gen.Kind.OLLAMA_GENERATE) && model.type() == SimModel.Type.EMBEDDINGS) {
             h.sendError(400, "\"" + requested + "\" does not support " + (kind == Gen.Kind.OLLAMA_CHAT ? "chat" : "generate"), null, null);
+            return;
+        }
+        SimTools.Call call = kind == Gen.Kind.CHAT || kind == Gen.Kind.OLLAMA_CHAT ? SimTools.plan(j) : null;
+        if (call != null) {
+            if (kind == Gen.Kind.CHAT) {
+                SimTools.openAi(h, j, echo, promptTokens(j), call);
+            } else {
+                SimTools.ollama(h, j, echo, call);
+            }
             return;
         }
         if ((kind == Gen.Kind.OLLAMA_CHAT && j.path("messages").size() == 0)

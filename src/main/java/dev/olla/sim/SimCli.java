@@ -30,6 +30,8 @@ public final class SimCli {
               --models a,b,c         model names (default: the flavour's defaults)
               --threads N            event-loop threads per backend (default 1)
               --keep-alive-timeout-ms MS   idle keep-alive timeout, 0 = never (default: per flavour)
+              --version V            server version to report and behave as, e.g. 0.14.0 for an Ollama
+                                     with the Anthropic Messages API (default: Ollama 0.12.6, vLLM 0.11.0)
             """;
 
     /** Entry point; see the class documentation. */
@@ -66,6 +68,7 @@ public final class SimCli {
         List<SimModel> models = null;
         int threads = 1;
         Long keepAliveMs = null;
+        String version = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = null;
@@ -98,6 +101,7 @@ public final class SimCli {
                                 .filter(s -> !s.isEmpty()).map(SimModel::of).toList();
                         case "--threads" -> threads = intArg(a, v);
                         case "--keep-alive-timeout-ms" -> keepAliveMs = (long) intArg(a, v);
+                        case "--version" -> version = v;
                         default -> throw new IllegalArgumentException("unknown option " + a);
                     }
                 }
@@ -112,7 +116,8 @@ public final class SimCli {
                         .port(basePort == 0 ? 0 : basePort + k)
                         .tokens(tokens)
                         .interTokenDelay(Duration.ofMillis(delayMs))
-                        .ioThreads(threads);
+                        .ioThreads(threads)
+                        .version(version);
                 if (models != null) {
                     b.models(models);
                 }

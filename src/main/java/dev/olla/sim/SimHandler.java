@@ -416,6 +416,46 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         s.begin();
     }
 
+    /**
+     * Streams prepared pieces (e.g. SSE events) with chunked encoding, one piece per inter-token delay,
+     * for answers whose shape {@link Wire} does not generate (tool calls, Anthropic events).
+     */
+    void sendPieces(String contentType, java.util.List<String> pieces) {
+        Exchange ex = current;
+        boolean close = shouldClose(ex, 200, false);
+        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        HttpHeaders h = r.headers();
+        leadingHeaders(h, ex);
+        h.add("Content-Type", contentType);
+        h.add("Cache-Control", "no-cache");
+        h.add("Transfer-Encoding", HttpHeaderValues.CHUNKED);
+        connectionHeaders(h, ex, close);
+        stats.streamStarted();
+        ctx.writeAndFlush(r, ctx.voidPromise());
+        long delay = sim.interTokenDelayNanos();
+        Runnable[] step = new Runnable[1];
+        int[] next = {0};
+        step[0] = () -> {
+            if (current != ex || !ctx.channel().isActive()) {
+                return;
+            }
+            if (next[0] >= pieces.size() || ex.head()) {
+                stats.streamCompleted();
+                finish(ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), close);
+                return;
+            }
+            ByteBuf b = buffer();
+            b.writeCharSequence(pieces.get(next[0]++), StandardCharsets.UTF_8);
+            ctx.writeAndFlush(new DefaultHttpContent(b), ctx.voidPromise());
+            if (delay > 0) {
+                pending = ctx.executor().schedule(step[0], delay, TimeUnit.NANOSECONDS);
+            } else {
+                ctx.executor().execute(step[0]);
+            }
+        };
+        step[0].run();
+    }
+
     private void writeChunk(ByteBuf b) {
         if (b.isReadable()) {
             ctx.write(new DefaultHttpContent(b), ctx.voidPromise());

@@ -43,6 +43,7 @@ public final class SimStats {
     private final AtomicInteger openConnections = new AtomicInteger();
     private final LongAdder acceptedConnections = new LongAdder();
     private final AtomicReference<RecordedRequest> lastRequest = new AtomicReference<>();
+    private final java.util.Map<String, RecordedRequest> lastByPath = new java.util.concurrent.ConcurrentHashMap<>();
 
     SimStats() {
     }
@@ -109,12 +110,19 @@ public final class SimStats {
         droppedStreams.reset();
         acceptedConnections.reset();
         lastRequest.set(null);
+        lastByPath.clear();
+    }
+
+    /** The last request to this path (without query), or null; health probes cannot hide it. */
+    public RecordedRequest lastRequest(String path) {
+        return lastByPath.get(path);
     }
 
     void request(RecordedRequest r) {
         requests.increment();
         byPath.computeIfAbsent(r.path(), k -> new LongAdder()).increment();
         lastRequest.set(r);
+        lastByPath.put(r.path(), r);
     }
 
     void streamStarted() {

@@ -61,6 +61,7 @@ public final class SimulatedBackend implements AutoCloseable {
     private final Duration keepAliveTimeout;
     private final int ioThreads;
     private final SimFaults faults;
+    private final String version;
     private final SimStats stats = new SimStats();
     private volatile List<SimModel> models;
     private volatile int tokens;
@@ -83,12 +84,33 @@ public final class SimulatedBackend implements AutoCloseable {
         this.keepAliveTimeout = b.keepAliveTimeout != null ? b.keepAliveTimeout
                 : (b.flavor == SimFlavor.LLAMACPP || b.flavor == SimFlavor.VLLM) ? Duration.ofSeconds(5) : Duration.ZERO;
         this.ioThreads = b.ioThreads;
+        this.version = b.version != null ? b.version : switch (b.flavor) {
+            case OLLAMA -> Wire.OLLAMA_VERSION;
+            case VLLM -> Wire.VLLM_VERSION;
+            case LLAMACPP -> Wire.LLAMACPP_BUILD;
+            default -> null;
+        };
         this.faults = new SimFaults(this::applyRefuse);
     }
 
     /** A builder for a backend of the given flavour (defaults: 127.0.0.1, ephemeral port, 8 tokens, no delay). */
     public static Builder builder(SimFlavor flavor) {
         return new Builder(flavor);
+    }
+
+    /** The version this backend reports (null for flavours that report none). */
+    public String version() {
+        return version;
+    }
+
+    /** True when this backend serves the Anthropic Messages API ({@code /v1/messages}), as the real server of that version. */
+    public boolean speaksMessages() {
+        return switch (flavor) {
+            case OLLAMA -> SimMessages.atLeast(version, "0.14.0");
+            case VLLM -> SimMessages.atLeast(version, "0.11.1");
+            case LLAMACPP -> true;
+            default -> false;
+        };
     }
 
     /** The models a flavour serves when none are configured. */
@@ -335,6 +357,7 @@ public final class SimulatedBackend implements AutoCloseable {
         private Duration interTokenDelay = Duration.ZERO;
         private Duration keepAliveTimeout;
         private int ioThreads = 1;
+        private String version;
 
         private Builder(SimFlavor flavor) {
             this.flavor = Objects.requireNonNull(flavor, "flavor");
@@ -400,6 +423,18 @@ public final class SimulatedBackend implements AutoCloseable {
                 throw new IllegalArgumentException("threads < 1");
             }
             this.ioThreads = threads;
+            return this;
+        }
+
+        /**
+         * The server version the backend reports (Ollama {@code /api/version}, vLLM {@code /version},
+         * llama.cpp {@code build_info}) and behaves as: Ollama from {@code 0.14.0} and vLLM from
+         * {@code 0.11.1} serve the Anthropic Messages API ({@code /v1/messages}), older ones answer
+         * 404 there as the real servers do. Default: Ollama {@code 0.12.6}, vLLM {@code 0.11.0},
+         * llama.cpp {@code b10587-3f545becc} (which serves it).
+         */
+        public Builder version(String version) {
+            this.version = version == null || version.isBlank() ? null : version.trim();
             return this;
         }
 

@@ -207,9 +207,19 @@ public final class AnthropicTranslator {
         return out;
     }
 
-    /** Tool results become {@code tool} messages placed before the user's (concatenated) text; images are dropped. */
+    /**
+     * Tool results become {@code tool} messages placed before the user's content. Without images the user's
+     * text blocks are concatenated into one string; with images the content is an array of OpenAI parts in
+     * block order: {@code text} and {@code image_url} ({@code data:<media_type>;base64,<data>} for a base64
+     * source, the URL itself for a {@code url} source). Dropped, because OpenAI chat completions has no
+     * equivalent: {@code document} blocks (PDF, plain text), {@code file} sources (Anthropic's Files API),
+     * {@code search_result}, {@code container_upload}, and images inside a tool result (a {@code tool}
+     * message carries text only).
+     */
     private static void convertUser(JsonNode blocks, ArrayNode out) {
         StringBuilder textParts = new StringBuilder();
+        ArrayNode parts = Jsons.array();
+        boolean images = false;
         for (JsonNode block : blocks) {
             if (!block.isObject()) {
                 continue;
@@ -219,6 +229,13 @@ public final class AnthropicTranslator {
                 String t = nonEmptyText(block.get("text"));
                 if (t != null) {
                     textParts.append(t);
+                    parts.addObject().put("type", "text").put("text", t);
+                }
+            } else if ("image".equals(type)) {
+                String url = imageUrl(block.path("source"));
+                if (url != null) {
+                    images = true;
+                    parts.addObject().put("type", "image_url").putObject("image_url").put("url", url);
                 }
             } else if ("tool_result".equals(type)) {
                 ObjectNode m = out.addObject();
@@ -226,13 +243,34 @@ public final class AnthropicTranslator {
                 m.put("tool_call_id", block.path("tool_use_id").asText(""));
                 m.put("content", toolResultContent(block));
             }
-            // "image" (and anything else) is dropped.
+            // anything else is dropped (see above).
         }
-        if (!textParts.isEmpty()) {
+        if (images) {
+            ObjectNode m = out.addObject();
+            m.put("role", "user");
+            m.set("content", parts);
+        } else if (!textParts.isEmpty()) {
             ObjectNode m = out.addObject();
             m.put("role", "user");
             m.put("content", textParts.toString());
         }
+    }
+
+    /** The OpenAI {@code image_url.url} for an Anthropic image source, or null when it has none. */
+    static String imageUrl(JsonNode source) {
+        String kind = source.path("type").asText("");
+        if ("base64".equals(kind)) {
+            String data = nonEmptyText(source.get("data"));
+            if (data == null) {
+                return null;
+            }
+            String media = nonEmptyText(source.get("media_type"));
+            return "data:" + (media == null ? "image/png" : media) + ";base64," + data;
+        }
+        if ("url".equals(kind)) {
+            return nonEmptyText(source.get("url"));
+        }
+        return null;
     }
 
     private static String toolResultContent(JsonNode block) {
@@ -533,24 +571,92 @@ public final class AnthropicTranslator {
     // ---------------------------------------------------------------------------------------------------------------
     // count_tokens, models
 
+    /** A passthrough backend's error: kept when it is already an Anthropic envelope, else {@link #backendError}. */
+    public static byte[] passthroughError(int status, byte[] body, String requestId) {
+        JsonNode root = Jsons.read(body);
+        if (root != null && "error".equals(text(root.get("type"))) && root.path("error").isObject()) {
+            return body;
+        }
+        return backendError(status, body, requestId);
+    }
+
     /**
-     * {@code {"input_tokens":N}} for a count_tokens body, computed locally.
+     * Validates a count_tokens body as Anthropic does: a JSON object with a non-empty string {@code model}
+     * and a {@code messages} array of objects, each with a string {@code role} and a string or array
+     * {@code content}; {@code system} a string or array, {@code tools} an array of objects.
      *
-     * @throws TranslationException 400 when the body is not a JSON object
+     * @throws TranslationException 400 with what is wrong
      */
-    public static byte[] countTokens(byte[] body) throws TranslationException {
+    public static AnthropicRequest parseCountTokens(byte[] body) throws TranslationException {
         JsonNode root = Jsons.read(body);
         if (root == null || !root.isObject()) {
             throw bad("failed to parse request: body is not a valid JSON object");
         }
+        JsonNode model = root.get("model");
+        if (model == null || model.isNull()) {
+            throw bad("model: field required");
+        }
+        if (!model.isTextual() || model.textValue().isEmpty()) {
+            throw bad("model: must be a non-empty string, got " + Jsons.goType(model));
+        }
+        JsonNode messages = root.get("messages");
+        if (messages == null || messages.isNull()) {
+            throw bad("messages: field required");
+        }
+        if (!messages.isArray()) {
+            throw bad("messages: Input should be a valid list, got " + Jsons.goType(messages));
+        }
+        int i = 0;
+        for (JsonNode m : messages) {
+            if (!m.isObject() || !m.path("role").isTextual()) {
+                throw bad("messages." + i + ": must be an object with a string role");
+            }
+            JsonNode c = m.get("content");
+            if (c == null || !(c.isTextual() || c.isArray())) {
+                throw bad("messages." + i + ".content: must be a string or an array of content blocks");
+            }
+            i++;
+        }
+        JsonNode system = root.get("system");
+        if (present(system) && !(system.isTextual() || system.isArray())) {
+            throw bad("system: must be a string or an array of text blocks");
+        }
+        JsonNode tools = root.get("tools");
+        if (present(tools) && !(tools.isArray() && allObjects(tools))) {
+            throw bad("tools: must be an array of objects");
+        }
+        return new AnthropicRequest(model.textValue(), false, root);
+    }
+
+    /** {@code {"input_tokens":N}}, estimated locally ({@link TokenEstimate}). */
+    public static byte[] countTokens(AnthropicRequest req) {
         ObjectNode out = Jsons.object();
-        out.put("input_tokens", TokenEstimate.ofRequest(root));
+        out.put("input_tokens", TokenEstimate.ofRequest(req.json()));
         return Jsons.bytes(out);
+    }
+
+    /**
+     * {@code {"input_tokens":N}} for a count_tokens body, computed locally.
+     *
+     * @throws TranslationException 400 when the body is not a valid count_tokens request
+     */
+    public static byte[] countTokens(byte[] body) throws TranslationException {
+        return countTokens(parseCountTokens(body));
     }
 
     /** Rough input-token estimate of a request: (chars of system, messages and tools)/4, at least 1. */
     public static int estimateInputTokens(AnthropicRequest req) {
         return TokenEstimate.ofRequest(req.json());
+    }
+
+    /** One Anthropic model object ({@code GET /v1/models/{id}}). */
+    public static byte[] model(String id, Instant createdAt) {
+        ObjectNode m = Jsons.object();
+        m.put("type", "model");
+        m.put("id", id);
+        m.put("display_name", id);
+        m.put("created_at", RFC3339.format(createdAt.truncatedTo(ChronoUnit.SECONDS).atOffset(ZoneOffset.UTC)));
+        return Jsons.bytes(m);
     }
 
     /** The Anthropic models list for the given ids (in order), all created at {@code createdAt}. */

@@ -89,14 +89,16 @@ class ModelDiscoveryTest {
         assertThat(registry.find("tiny-llama").orElseThrow().contextLength()).isEqualTo(8192);
 
         // request details: UA, Accept, auth and custom headers
-        SimStats.RecordedRequest req = simB.stats().lastRequest();
-        assertThat(req.path()).isEqualTo("/api/tags");
+        SimStats.RecordedRequest req = simB.stats().lastRequest("/api/tags");
         assertThat(req.header("User-Agent")).startsWith("olla-Discovery/");
         assertThat(req.header("Accept")).isEqualTo("application/json");
         assertThat(req.header("Authorization")).isEqualTo("Bearer s3cret");
         assertThat(req.header("X-Team")).isEqualTo("ml");
         assertThat(simD.stats().lastRequest().path()).isEqualTo("/api/v0/models");
         assertThat(discovery.lastSuccess(a)).isNotNull();
+        // the version, where the profile names a minimum (Ollama's Anthropic passthrough), with the same headers
+        assertThat(registry.version(a)).isEqualTo(simA.version());
+        assertThat(simB.stats().lastRequest("/api/version").header("Authorization")).isEqualTo("Bearer s3cret");
     }
 
     @Test

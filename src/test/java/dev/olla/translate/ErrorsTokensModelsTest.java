@@ -93,11 +93,33 @@ class ErrorsTokensModelsTest {
 
     @Test
     void countTokensIsAtLeastOneAndCountsUtf8Bytes() throws Exception {
-        assertThat(new String(AnthropicTranslator.countTokens(utf8("{\"messages\":[]}")))).isEqualTo("{\"input_tokens\":1}");
-        assertThat(new String(AnthropicTranslator.countTokens(utf8("{}")))).isEqualTo("{\"input_tokens\":1}");
+        assertThat(new String(AnthropicTranslator.countTokens(utf8("{\"model\":\"m\",\"messages\":[]}"))))
+                .isEqualTo("{\"input_tokens\":1}");
         // "héé" is 5 UTF-8 bytes, plus "abc" -> 8 -> 2
         assertThat(new String(AnthropicTranslator.countTokens(utf8(
-                "{\"system\":\"abc\",\"messages\":[{\"role\":\"user\",\"content\":\"héé\"}]}")))).isEqualTo("{\"input_tokens\":2}");
+                "{\"model\":\"m\",\"system\":\"abc\",\"messages\":[{\"role\":\"user\",\"content\":\"héé\"}]}"))))
+                .isEqualTo("{\"input_tokens\":2}");
+    }
+
+    @Test
+    void countTokensValidatesTheRequest() {
+        String[][] cases = {
+            {"{}", "model: field required"},
+            {"{\"model\":\"\",\"messages\":[]}", "model: must be a non-empty string"},
+            {"{\"model\":\"m\"}", "messages: field required"},
+            {"{\"model\":\"m\",\"messages\":\"Hello\"}", "messages: Input should be a valid list"},
+            {"{\"model\":\"m\",\"messages\":[\"Hello\"]}", "messages.0: must be an object"},
+            {"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":5}]}", "messages.0.content"},
+            {"{\"model\":\"m\",\"messages\":[],\"system\":5}", "system:"},
+            {"{\"model\":\"m\",\"messages\":[],\"tools\":{}}", "tools:"},
+        };
+        for (String[] c : cases) {
+            TranslationException e = catchThrowableOfType(TranslationException.class,
+                    () -> AnthropicTranslator.countTokens(utf8(c[0])));
+            assertThat(e).as(c[0]).isNotNull();
+            assertThat(e.status()).isEqualTo(400);
+            assertThat(e.getMessage()).as(c[0]).startsWith(c[1]);
+        }
     }
 
     @Test

@@ -166,15 +166,31 @@ class RequestTranslationTest {
     }
 
     @Test
-    void imagesAreDropped() throws Exception {
+    void imagesBecomeImageUrlPartsInOrder() throws Exception {
         String body = """
                 {"model":"m","max_tokens":5,"messages":[{"role":"user","content":[
-                  {"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},
-                  {"type":"text","text":"What is this?"}]}]}""";
+                  {"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"/9j/4AAQ"}},
+                  {"type":"text","text":"What is this?"},
+                  {"type":"image","source":{"type":"url","url":"https://example.com/cat.png"}},
+                  {"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0="}},
+                  {"type":"image","source":{"type":"file","file_id":"file_123"}}]}]}""";
         AnthropicRequest req = AnthropicTranslator.parse(utf8(body));
         assertThat(req.hasImages()).isTrue();
+        assertThat(json(AnthropicTranslator.toOpenAiRequest(req)).get("messages")).isEqualTo(json("""
+                [{"role":"user","content":[
+                  {"type":"image_url","image_url":{"url":"data:image/jpeg;base64,/9j/4AAQ"}},
+                  {"type":"text","text":"What is this?"},
+                  {"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]"""));
+    }
+
+    @Test
+    void withoutImagesTheTextStaysOneString() throws Exception {
+        AnthropicRequest req = AnthropicTranslator.parse(utf8("""
+                {"model":"m","max_tokens":5,"messages":[{"role":"user","content":[
+                  {"type":"text","text":"A"},{"type":"document","source":{"type":"text","data":"x"}},
+                  {"type":"text","text":"B"}]}]}"""));
         assertThat(json(AnthropicTranslator.toOpenAiRequest(req)).get("messages"))
-                .isEqualTo(json("[{\"role\":\"user\",\"content\":\"What is this?\"}]"));
+                .isEqualTo(json("[{\"role\":\"user\",\"content\":\"AB\"}]"));
     }
 
     @Test
