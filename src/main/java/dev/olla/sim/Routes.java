@@ -420,7 +420,8 @@ final class Routes {
         if (style == Embed.OLLAMA) {
             send(h, b -> Wire.ollamaEmbed(b, echo, inputs, promptTokens, System.nanoTime() - start));
         } else {
-            send(h, b -> Wire.openAiEmbeddings(b, f, echo, inputs, promptTokens));
+            boolean base64 = "base64".equals(j.path("encoding_format").asText(""));
+            send(h, b -> Wire.openAiEmbeddings(b, f, echo, inputs, promptTokens, base64));
         }
     }
 

@@ -30,6 +30,7 @@ public final class SimCli {
               --models a,b,c         model names (default: the flavour's defaults)
               --threads N            event-loop threads per backend (default 1)
               --keep-alive-timeout-ms MS   idle keep-alive timeout, 0 = never (default: per flavour)
+              --and                  the options after it describe another backend (same process)
               --version V            server version to report and behave as, e.g. 0.14.0 for an Ollama
                                      with the Anthropic Messages API (default: Ollama 0.12.6, vLLM 0.11.0)
             """;
@@ -56,8 +57,35 @@ public final class SimCli {
         stop.await();
     }
 
-    /** Parses {@code args}, starts the backends and prints their URLs; empty if only help was asked for. */
+    /**
+     * Parses {@code args}, starts the backends and prints their URLs; empty if only help was asked for.
+     * {@code --and} separates the options of several backends started by one process (e.g. an old and a
+     * new Ollama and a vLLM for an end-to-end test).
+     */
     static List<SimulatedBackend> start(String[] args, PrintStream out) {
+        List<SimulatedBackend> all = new ArrayList<>();
+        List<String> group = new ArrayList<>();
+        try {
+            for (int i = 0; i <= args.length; i++) {
+                if (i == args.length || args[i].equals("--and")) {
+                    List<SimulatedBackend> started = startOne(group.toArray(String[]::new), out);
+                    if (started.isEmpty() && all.isEmpty() && i == args.length) {
+                        return started;
+                    }
+                    all.addAll(started);
+                    group.clear();
+                } else {
+                    group.add(args[i]);
+                }
+            }
+        } catch (RuntimeException e) {
+            all.forEach(SimulatedBackend::close);
+            throw e;
+        }
+        return all;
+    }
+
+    private static List<SimulatedBackend> startOne(String[] args, PrintStream out) {
         SimFlavor flavor = SimFlavor.OPENAI;
         String host = "127.0.0.1";
         Integer port = null;

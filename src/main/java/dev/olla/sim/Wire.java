@@ -511,6 +511,19 @@ final class Wire {
         return v;
     }
 
+    private static void vector(JsonGenerator g, String input, boolean base64) throws IOException {
+        if (!base64) {
+            vector(g, input);
+            return;
+        }
+        float[] v = embedding(input);
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) {
+            bytes.putFloat(x);
+        }
+        g.writeString(java.util.Base64.getEncoder().encodeToString(bytes.array()));
+    }
+
     private static void vector(JsonGenerator g, String input) throws IOException {
         g.writeStartArray();
         for (float x : embedding(input)) {
@@ -519,7 +532,12 @@ final class Wire {
         g.writeEndArray();
     }
 
-    static void openAiEmbeddings(ByteBuf out, SimFlavor f, String model, List<String> inputs, int promptTokens) {
+    /**
+     * An OpenAI embeddings answer; with {@code base64} (request {@code "encoding_format":"base64"}, what the
+     * official SDKs ask for by default) each vector is the base64 of its little-endian float32 bytes.
+     */
+    static void openAiEmbeddings(ByteBuf out, SimFlavor f, String model, List<String> inputs, int promptTokens,
+            boolean base64) {
         json(out, g -> {
             g.writeStartObject();
             if (f == SimFlavor.LLAMACPP) {
@@ -533,7 +551,7 @@ final class Wire {
                 for (int i = 0; i < inputs.size(); i++) {
                     g.writeStartObject();
                     g.writeFieldName("embedding");
-                    vector(g, inputs.get(i));
+                    vector(g, inputs.get(i), base64);
                     g.writeNumberField("index", i);
                     g.writeStringField("object", "embedding");
                     g.writeEndObject();
@@ -556,7 +574,7 @@ final class Wire {
                 g.writeStringField("object", "embedding");
                 g.writeNumberField("index", i);
                 g.writeFieldName("embedding");
-                vector(g, inputs.get(i));
+                vector(g, inputs.get(i), base64);
                 g.writeEndObject();
             }
             g.writeEndArray();

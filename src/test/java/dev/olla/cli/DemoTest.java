@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
-/** {@code olla demo}: the three curl commands it prints answer. */
+/** {@code olla demo}: the three curl commands it prints answer, and so does every curl example of the README. */
 class DemoTest {
     @Test
     void theDemosCurlCommandsAnswer() throws Exception {
@@ -23,7 +23,7 @@ class DemoTest {
             port = s.getLocalPort();
         }
         CompletableFuture<Integer> demo = CompletableFuture.supplyAsync(
-                () -> Main.run("demo", "--port", String.valueOf(port), "--token-delay-ms", "10", "--exit-after", "4"));
+                () -> Main.run("demo", "--port", String.valueOf(port), "--token-delay-ms", "10", "--exit-after", "12"));
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         String base = "http://localhost:" + port;
         long deadline = System.currentTimeMillis() + 15_000;
@@ -63,6 +63,14 @@ class DemoTest {
         assertThat(models.statusCode()).isEqualTo(200);
         JsonNode data = json.readTree(models.body()).path("data");
         assertThat(data.size()).isGreaterThanOrEqualTo(4);
+        // every curl example of the README answers as the README says
+        List<ReadmeCurl> examples = ReadmeCurl.fromReadme(java.nio.file.Path.of("README.md"));
+        assertThat(examples).hasSizeGreaterThanOrEqualTo(10);
+        for (ReadmeCurl c : examples) {
+            HttpResponse<String> r = client.send(c.request(port), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(c + " -> " + r.body()).isEqualTo(200);
+            c.check(r.body(), json);
+        }
         assertThat(demo.get()).isZero();
     }
 }
