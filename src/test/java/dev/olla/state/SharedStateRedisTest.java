@@ -58,10 +58,16 @@ class SharedStateRedisTest {
     }
 
     TestOlla.Builder shared() {
+        return shared("1s");
+    }
+
+    TestOlla.Builder shared(String commandTimeout) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("url", redis.url());
         r.put("key_prefix", prefix);
         r.put("retry_interval", "200ms");
+        // 1s: generous for a loaded test machine, where a timeout would (correctly) decide locally
+        r.put("command_timeout", commandTimeout);
         return TestOlla.builder().set("state", "type", "redis").set("state", "redis", r);
     }
 
@@ -237,7 +243,7 @@ class SharedStateRedisTest {
         limits.put("per_ip_requests_per_minute", 1000);
         limits.put("health_requests_per_minute", 0);
         limits.put("burst_size", 1000);
-        TestOlla.Builder cfg = shared().balancer("round-robin").server("rate_limits", limits)
+        TestOlla.Builder cfg = shared("100ms").balancer("round-robin").server("rate_limits", limits)
                 .proxy("sticky_sessions", Map.of("enabled", true))
                 .endpoint("a", a.baseUrl(), "ollama").endpoint("b", b.baseUrl(), "ollama");
         TestOlla one = start(cfg);
@@ -263,7 +269,7 @@ class SharedStateRedisTest {
                 () -> !degraded(one) && !degraded(two));
         HttpResponse<String> r = chat(one, "after", null);
         String e = r.headers().firstValue("X-Olla-Endpoint").orElseThrow();
-        await("the new pin to reach the second instance", Duration.ofSeconds(1),
+        await("the new pin to reach the second instance", Duration.ofSeconds(5),
                 () -> count(two, "/internal/stats/sticky", "active_sessions") >= 1);
         assertThat(chat(two, "after", null).headers().firstValue("X-Olla-Endpoint")).hasValue(e);
         assertThat(json(one.get("/internal/status")).path("state").path("outages").asLong()).isEqualTo(1);
