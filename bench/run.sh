@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Olla benchmark: both engines next to nginx, in one run, one summary table (issue 14's table).
 #
-#   bench/run.sh                 # ~4-5 minutes
+#   bench/run.sh                 # ~4 minutes on an idle 2-core machine
 #   bench/run.sh streams10k      # memory with 10,000 concurrent streams, both engines (~2 minutes)
 #
 # Every proxy (nginx, Olla with the olla engine, Olla with the sherpa engine) is pinned to core
@@ -11,11 +11,11 @@
 #   0. start: time from `java -jar` to the first proxied answer; idle RSS 10 s later.
 #   1. warm-up: WARM (20) s of full-speed POSTs through each Olla (JIT), then
 #   2. throughput: small non-streamed chat-completion POSTs, CONNS (64) connections, ROUNDS (2)
-#      alternating rounds of DUR (10) s per target (direct, nginx, olla, sherpa), median round:
+#      alternating rounds of DUR (8) s per target (direct, nginx, olla, sherpa), median round:
 #      req/s and proxy CPU per request (utime+stime of the proxy's processes / requests);
-#   3. one connection: wrk -c1 for DUR1 (8) s per target: p99 added over direct;
+#   3. one connection: wrk -c1 for DUR1 (6) s per target: p99 added over direct;
 #   4. streams: STREAMS (512) concurrent streams of 64 deltas 20 ms apart from the simulator,
-#      direct and through each proxy: TTFT p99 and gap p99 added over direct, stalls (gap >= 250 ms),
+#      for STREAM_SECS (8) s, direct and through each proxy: TTFT p99 and gap p99 added over direct, stalls (gap >= 250 ms),
 #      incomplete streams; peak RSS of each proxy during it.
 # Needs wrk and nginx (installed with apt-get when missing), taskset, a JDK >= 21 (found
 # automatically; builds target/olla.jar when needed). Uses 127.0.0.1 ports 18080-18095 only, stops
@@ -27,9 +27,9 @@ root="$(dirname "$here")"
 olla_find_jdk
 JAVA="$JAVA_HOME/bin/java"
 MODE="${1:-table}"
-DUR="${DUR:-10}" DUR1="${DUR1:-8}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-2}"
+DUR="${DUR:-8}" DUR1="${DUR1:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-2}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
-CONNS="${CONNS:-64}" STREAMS="${STREAMS:-512}" STREAM_SECS="${STREAM_SECS:-10}"
+CONNS="${CONNS:-64}" STREAMS="${STREAMS:-512}" STREAM_SECS="${STREAM_SECS:-8}"
 TOKENS="${TOKENS:-64}" PACE_MS="${PACE_MS:-20}"
 BACKEND_PORT=18080 NGINX_PORT=18081 NGINX_STREAM_PORT=18084 SIM_PORT=18090
 declare -A OLLA_PORT=([olla]=18082 [sherpa]=18083)
@@ -129,8 +129,9 @@ sleep 10
 for t in nginx olla sherpa; do IDLE_RSS[$t]=$(rss_kb "${PID[$t]}"); done
 echo "started: olla engine first answer after ${START_MS[olla]} ms, sherpa ${START_MS[sherpa]} ms; idle RSS nginx $((IDLE_RSS[nginx]/1024)) MB, olla $((IDLE_RSS[olla]/1024)) MB, sherpa $((IDLE_RSS[sherpa]/1024)) MB" | tee "$out/start.txt"
 
+"$JAVA_HOME/bin/javac" -d "$out/classes" "$here/StreamLatency.java"
 stream() { # url conns seconds label model -> RESULT line
-  timeout $(( ${3} + 120 )) taskset -c "$LOAD_CORE" "$JAVA" -Xss256k "$here/StreamLatency.java" "$1" "$2" "$3" "$4" "$5" "$SIM_TOKENS" \
+  timeout $(( ${3} + 120 )) taskset -c "$LOAD_CORE" "$JAVA" -Xss256k -cp "$out/classes" StreamLatency "$1" "$2" "$3" "$4" "$5" "$SIM_TOKENS" \
     > "$out/stream-$4.txt" 2> "$out/stream-$4.err" || true
   grep '^RESULT' "$out/stream-$4.txt" || echo "RESULT $4 0 1 0 0 -1 -1 -1 -1"
 }

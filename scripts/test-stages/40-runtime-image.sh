@@ -42,7 +42,7 @@ fi
 
 # 2. no JDK: JAVA_HOME unset, PATH holds only a few basic tools (none of them java)
 mkdir "$work/path"
-for t in sh bash dirname readlink cat sed grep sleep uname; do
+for t in sh bash dirname readlink cat sed grep sleep uname mkdir cksum cut; do
   src=$(command -v "$t") && ln -s "$src" "$work/path/$t"
 done
 run() { local secs=$1; shift; timeout "$secs" env -i HOME="$work" PATH="$work/path" LANG=C "$@"; }

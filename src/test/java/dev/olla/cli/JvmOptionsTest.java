@@ -2,9 +2,12 @@ package dev.olla.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JvmOptionsTest {
     private static final List<String> PLAIN = List.of("-jar", "target/olla.jar", "-c", "my config.yaml");
@@ -19,11 +22,24 @@ class JvmOptionsTest {
 
     @Test
     void aPlainJarLaunchIsRelaunchedWithTheOptionsAndTheSameArguments() {
-        List<String> cmd = JvmOptions.relaunchCommand("/opt/jdk", PLAIN, Map.of("HOME", "/root"), null, 25).orElseThrow();
+        List<String> cmd = JvmOptions.relaunchCommand("/opt/jdk", PLAIN, Map.of(), null, 25).orElseThrow();
         assertThat(cmd.get(0)).isEqualTo("/opt/jdk/bin/java");
         assertThat(cmd).containsSubsequence("-XX:+UseSerialGC", "-Dolla.launcher=relaunch", "-jar", "target/olla.jar",
                 "-c", "my config.yaml");
         assertThat(cmd.subList(cmd.size() - PLAIN.size(), cmd.size())).isEqualTo(PLAIN);
+    }
+
+    @Test
+    void theServerGetsAClassDataArchiveInTheUsersCache(@TempDir Path home) {
+        List<String> cds = JvmOptions.classDataSharing("target/olla.jar", List.of("-c", "x.yaml"), Map.of("HOME", home.toString()));
+        assertThat(cds).contains("-XX:+AutoCreateSharedArchive")
+                .anyMatch(o -> o.startsWith("-XX:SharedArchiveFile=" + home.resolve(".cache/olla")) && o.endsWith(".jsa"));
+        assertThat(Files.isDirectory(home.resolve(".cache/olla"))).isTrue();
+        assertThat(JvmOptions.classDataSharing("target/olla.jar", List.of(), Map.of("XDG_CACHE_HOME", home.toString())))
+                .anyMatch(o -> o.startsWith("-XX:SharedArchiveFile=" + home.resolve("olla")));
+        // one-shot commands would record too few classes; no home: no archive
+        assertThat(JvmOptions.classDataSharing("target/olla.jar", List.of("version"), Map.of("HOME", home.toString()))).isEmpty();
+        assertThat(JvmOptions.classDataSharing("target/olla.jar", List.of(), Map.of())).isEmpty();
     }
 
     @Test
