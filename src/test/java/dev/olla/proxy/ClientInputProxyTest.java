@@ -21,7 +21,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,9 +85,15 @@ class ClientInputProxyTest {
                     assertThat(r.headers().map().keySet()).noneMatch(h -> h.equalsIgnoreCase("X-Evil"));
                 }
             }
-            assertThat(s.stats().requests("/api/chat") + s.stats().requests("/v1/chat/completions")).isZero();
+            // the Anthropic route (passthrough or translated) answers in its own shape, still a 400
+            HttpResponse<String> anthropic = olla.post("/olla/anthropic/v1/messages",
+                    "{\"model\":\"a\\u0001b\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+            assertThat(anthropic.statusCode()).as(anthropic.body()).isEqualTo(400);
+            assertThat(anthropic.body()).contains("control characters");
+            assertThat(s.stats().requests("/api/chat") + s.stats().requests("/v1/chat/completions")
+                    + s.stats().requests("/v1/messages")).isZero();
             assertThat(log.list).as("log lines").allSatisfy(e -> assertThat(e.getThrowableProxy()).isNull());
-            assertThat(log.list.size()).as("at most one line per request").isLessThanOrEqualTo(8);
+            assertThat(log.list.size()).as("at most one line per request").isLessThanOrEqualTo(9);
         }
     }
 
@@ -129,7 +134,6 @@ class ClientInputProxyTest {
             });
             String url = "http://127.0.0.1:" + server.getLocalPort();
             try (TestOlla olla = TestOlla.builder()
-                    .set("discovery", "model_discovery", Map.of("enabled", false))
                     .endpoint("lf", url, "openai-compatible", "health_check_url", url + "/health")
                     .start().ready()) {
                 log.list.clear();
@@ -164,6 +168,9 @@ class ClientInputProxyTest {
                 }
                 if (path.startsWith("/health")) {
                     out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                } else if (path.startsWith("/v1/models")) {
+                    out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"data\":[]}"
+                            .getBytes(StandardCharsets.US_ASCII));
                 } else {
                     out.write("HTTP/1.1 200 OK\nContent-Length: 2\n\nok".getBytes(StandardCharsets.US_ASCII));
                 }
