@@ -278,11 +278,16 @@ public final class Exchange {
 
     /**
      * Ends the exchange by closing the connection without a proper end of body: the client sees a
-     * truncated response (an error), never a clean end that hides a failure, and never a hang.
+     * truncated response (an error), never a clean end that hides a failure, and never a hang. A
+     * close-delimited body (HTTP/1.0) is ended with a TCP reset, since a plain close would look complete.
      */
     public void abort() {
         if (ended) {
             return;
+        }
+        if (closeDelimited && channel.isActive()) {
+            // A close-delimited body has no end marker: a reset, not a clean close, says it is cut.
+            channel.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
         }
         ended = true;
         channel.flush();

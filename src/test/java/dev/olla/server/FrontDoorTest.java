@@ -153,4 +153,32 @@ class FrontDoorTest {
             assertThat(head(c.text())).contains("transfer-encoding: chunked").doesNotContain("connection: close");
         }
     }
+
+    @Test
+    void aBrokenStreamToAnHttp10ClientEndsWithAResetNotACleanClose() throws Exception {
+        try (SimulatedBackend dying = SimulatedBackend.builder(SimFlavor.OLLAMA).host("127.0.0.1").port(0)
+                .modelNames("llama3.2:3b").tokens(50).interTokenDelay(Duration.ofMillis(5)).build().start();
+                TestOlla o = TestOlla.builder().endpoint("dying", dying.baseUrl(), "ollama").start().ready()) {
+            dying.faults().dropAfterTokens(3);
+            String req = post("HTTP/1.0", "", STREAM_CHAT);
+            try (java.net.Socket sock = new java.net.Socket("127.0.0.1", o.port())) {
+                sock.setSoTimeout(10_000);
+                sock.getOutputStream().write(req.getBytes(StandardCharsets.UTF_8));
+                java.io.InputStream in = sock.getInputStream();
+                java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+                boolean reset = false;
+                try {
+                    byte[] buf = new byte[8192];
+                    int n;
+                    while ((n = in.read(buf)) >= 0) {
+                        got.write(buf, 0, n);
+                    }
+                } catch (java.net.SocketException e) {
+                    reset = true;
+                }
+                assertThat(got.toString(StandardCharsets.UTF_8)).startsWith("HTTP/1.1 200 ").doesNotContain("\"done\":true");
+                assertThat(reset).as("the client can tell the body was cut").isTrue();
+            }
+        }
+    }
 }
