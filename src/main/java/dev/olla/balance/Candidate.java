@@ -17,6 +17,7 @@ import dev.olla.endpoint.EndpointStatus;
  * @param priority configured priority (higher first)
  * @param lastHealthyNanos {@link System#nanoTime()} when it was last seen healthy (probe or answer);
  *     {@link Long#MIN_VALUE} when never
+ * @param failedSinceHealthy a proxied attempt failed after it was last seen healthy
  * @param healthIgnored panic routing: treat as healthy whatever {@code status} says
  */
 public record Candidate(
@@ -26,11 +27,15 @@ public record Candidate(
         int inFlight,
         int priority,
         long lastHealthyNanos,
+        boolean failedSinceHealthy,
         boolean healthIgnored) {
 
     /** The snapshot of one endpoint now. */
     public static Candidate of(EndpointState s, boolean breakerAdmits) {
-        return new Candidate(s, s.status(), breakerAdmits, s.inFlight(), s.endpoint().priority(), s.lastHealthyNanos(),
+        long healthy = s.lastHealthyNanos();
+        long failed = s.lastFailedNanos();
+        boolean failedSince = failed != Long.MIN_VALUE && (healthy == Long.MIN_VALUE || failed - healthy > 0);
+        return new Candidate(s, s.status(), breakerAdmits, s.inFlight(), s.endpoint().priority(), healthy, failedSince,
                 false);
     }
 
@@ -59,7 +64,8 @@ public record Candidate(
     /** This candidate for panic routing: health ignored, every other fact kept. */
     public Candidate ignoringHealth() {
         return healthIgnored ? this
-                : new Candidate(endpoint, status, breakerAdmits, inFlight, priority, lastHealthyNanos, true);
+                : new Candidate(endpoint, status, breakerAdmits, inFlight, priority, lastHealthyNanos,
+                        failedSinceHealthy, true);
     }
 
     @Override

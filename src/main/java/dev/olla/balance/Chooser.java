@@ -14,7 +14,8 @@ import java.util.function.Function;
  *       and the balancer spreads over all of them, so a pool whose health view lags behind real
  *       recoveries is not squeezed onto the few it still trusts;</li>
  *   <li>last resort ({@code proxy.last_resort}): when no candidate is routable, the one most
- *       recently seen healthy is tried anyway instead of refusing (then the next, on retry).</li>
+ *       recently seen healthy (and not failed since) is tried anyway instead of refusing; on a
+ *       connection failure the next, within {@code proxy.retry}.</li>
  * </ul>
  * The caller counts picks by {@link Mode}. Thread-safe and stateless.
  */
@@ -90,7 +91,11 @@ public final class Chooser {
         return !candidates.isEmpty() && (lastResort || panicThreshold > 0);
     }
 
-    /** Latest seen healthy first; then higher priority; then name. */
+    /**
+     * Those not failed since last seen healthy first (a backend killed a moment ago was "healthy" most
+     * recently, but its last word was a failure); then latest seen healthy; then higher priority;
+     * then name.
+     */
     static Candidate mostRecentlyHealthy(List<Candidate> list) {
         Candidate best = null;
         for (Candidate c : list) {
@@ -102,6 +107,9 @@ public final class Chooser {
     }
 
     private static boolean better(Candidate a, Candidate b) {
+        if (a.failedSinceHealthy() != b.failedSinceHealthy()) {
+            return !a.failedSinceHealthy();
+        }
         if (a.lastHealthyNanos() != b.lastHealthyNanos()) {
             // MIN_VALUE = never: compare as "older than anything"
             if (a.lastHealthyNanos() == Long.MIN_VALUE) {

@@ -26,6 +26,7 @@ public final class EndpointState {
     private volatile int consecutiveFailures;
     private volatile Instant statusSince;
     private volatile long lastHealthyNanos = Long.MIN_VALUE;
+    private volatile long lastFailedNanos = Long.MIN_VALUE;
 
     private static final VarHandle STATUS;
 
@@ -119,6 +120,16 @@ public final class EndpointState {
     /** The endpoint was just seen healthy (a healthy probe or a good answer to a request). */
     public void markHealthy() {
         lastHealthyNanos = System.nanoTime();
+    }
+
+    /** A proxied attempt to the endpoint just failed to connect (or broke before answering). */
+    public void markFailed() {
+        lastFailedNanos = System.nanoTime();
+    }
+
+    /** {@link System#nanoTime()} of the last failed attempt; {@link Long#MIN_VALUE} when none. */
+    public long lastFailedNanos() {
+        return lastFailedNanos;
     }
 
     /** {@link System#nanoTime()} when last seen healthy; {@link Long#MIN_VALUE} when never. */

@@ -344,6 +344,7 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
             return;
         }
         c.passiveFailures.incrementAndGet();
+        endpoint.markFailed();
         String why = reason == null || reason.isBlank() ? "connection failed" : reason;
         // Requests already in flight when an endpoint dies all fail together: count the outage once
         // (when it takes the endpoint out of rotation), not once per request, or a short blip under

@@ -81,8 +81,6 @@ final class ProxyCall {
     private String lastError;
     /** Whether any attempt went to an endpoint that was routable when chosen. */
     private boolean triedRoutable;
-    /** How the current attempt's endpoint was picked. */
-    private Chooser.Mode pickMode = Chooser.Mode.BALANCED;
     private final long startNanos = System.nanoTime();
     /** Token figures, TTFT and gaps of the response, fed by the relay chunk by chunk. */
     private final TokenMeter meter = new TokenMeter(startNanos);
@@ -236,7 +234,6 @@ final class ProxyCall {
             if (chosen.status().routable() && chosen.breakerAdmits()) {
                 triedRoutable = true;
             }
-            pickMode = pick.mode();
             attempts++;
             ex.endpointName(s.name());
             new Attempt(this, s, permit).start();
@@ -310,11 +307,10 @@ final class ProxyCall {
                 if (!ex.isOpen()) {
                     return;
                 }
-                if (attempts < maxAttempts && !candidates.isEmpty() && pickMode != Chooser.Mode.LAST_RESORT) {
+                if (attempts < maxAttempts && !candidates.isEmpty()) {
                     service.stats().recordRetry();
                     next();
                 } else if (!triedRoutable) {
-                    // One last-resort try per request: the others were marked down for a reason.
                     fail(ApiError.of(503, "no healthy endpoints available (last-resort attempt failed: " + reason + ")",
                             "no_healthy_endpoints"));
                 } else if (!candidates.isEmpty()) {

@@ -17,7 +17,7 @@ class ChooserTest {
 
     private static Candidate c(String name, EndpointStatus status, boolean breakerAdmits, long lastHealthy) {
         EndpointState s = state(name, 100, status);
-        return new Candidate(s, status, breakerAdmits, 0, 100, lastHealthy, false);
+        return new Candidate(s, status, breakerAdmits, 0, 100, lastHealthy, false, false);
     }
 
     private Map<String, Integer> picks(Chooser chooser, List<Candidate> snapshot, int n, Chooser.Mode expected) {
@@ -61,6 +61,11 @@ class ChooserTest {
         Chooser.Pick p = chooser.choose(down, rr::choose);
         assertThat(p.mode()).isEqualTo(Chooser.Mode.LAST_RESORT);
         assertThat(p.candidate().name()).isEqualTo("recent");
+        // one that failed since it was last healthy (killed a moment ago) comes after the others
+        EndpointState killed = state("killed", 100, EndpointStatus.OFFLINE);
+        Candidate justKilled = new Candidate(killed, EndpointStatus.OFFLINE, true, 0, 100, 900, true, false);
+        assertThat(chooser.choose(List.of(justKilled, c("mid", EndpointStatus.OFFLINE, true, 300)), rr::choose)
+                .candidate().name()).isEqualTo("mid");
         // never healthy at all: still one to try (by priority, then name)
         Chooser.Pick none = chooser.choose(List.of(c("z", EndpointStatus.UNKNOWN, true, Long.MIN_VALUE),
                 c("y", EndpointStatus.UNKNOWN, true, Long.MIN_VALUE)), rr::choose);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Chaos benchmark (issue 9): three simulated vLLM backend PROCESSES killed with kill -9 and
+# restarted every 1-4 s (at least one always alive) while ~RATE req/s (half streamed) go through
+# Olla, for each engine. Prints requests sent / failed / cut / hung, the worst cases, and the Olla
+# process's open FDs and RSS before, during (peak) and after.
+#
+#   bench/chaos.sh [SECONDS=120] [RATE=200] [ENGINES="sherpa olla"]
+#
+# Target: 0 failed non-streamed requests, 0 hung; streams cut only when their backend was killed
+# under them. Uses only 127.0.0.1 and ports 18180-18189; stops everything it starts.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+. "$root/scripts/jdk.sh"
+olla_find_jdk
+JAVA="$JAVA_HOME/bin/java"
+OLLA_JAVA_FLAGS="$(olla_java_flags)"
+SECS="${1:-120}"
+RATE="${2:-200}"
+ENGINES="${3:-sherpa olla}"
+OLLA_PORT=18180
+PORTS="18181,18182,18183"
+CHECK_INTERVAL="${CHECK_INTERVAL:-2s}"
+
+if [ ! -f "$root/target/olla.jar" ] || [ -n "$(find "$root/src/main" -newer "$root/target/olla.jar" -print -quit)" ]; then
+  (cd "$root" && mvn -q -B -o -DskipTests package)
+fi
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out="$here/results/chaos-$stamp"
+mkdir -p "$out"
+olla_pid=""
+cleanup() { [ -n "$olla_pid" ] && kill "$olla_pid" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+
+summary="$out/summary.txt"
+echo "chaos $stamp: ${SECS}s per engine, ${RATE} req/s (half streamed), 3 backends killed (-9)/restarted every 1-4 s, check_interval $CHECK_INTERVAL" | tee "$summary"
+for engine in $ENGINES; do
+  endpoints=""
+  for p in ${PORTS//,/ }; do
+    endpoints="$endpoints
+      - name: b$p
+        url: http://127.0.0.1:$p
+        type: vllm
+        check_interval: $CHECK_INTERVAL
+        check_timeout: 1s"
+  done
+  cat > "$out/olla-$engine.yaml" <<YAML
+server:
+  host: 127.0.0.1
+  port: $OLLA_PORT
+  request_logging: false
+  rate_limits:
+    global_requests_per_minute: 0
+    per_ip_requests_per_minute: 0
+proxy:
+  engine: $engine
+  load_balancer: least-connections
+discovery:
+  static:
+    endpoints:$endpoints
+  health_check:
+    initial_delay: 0s
+logging:
+  level: warn
+YAML
+  "$JAVA" -Xms128m -Xmx256m -XX:+UseSerialGC $OLLA_JAVA_FLAGS -jar "$root/target/olla.jar" \
+    -c "$out/olla-$engine.yaml" > "$out/olla-$engine.log" 2>&1 &
+  olla_pid=$!
+  wait_port $OLLA_PORT
+  echo "== engine $engine" | tee -a "$summary"
+  "$JAVA" -XX:+UseSerialGC -Xmx256m -cp "$root/target/olla.jar" dev.olla.sim.ChaosCli \
+    "http://127.0.0.1:$OLLA_PORT/olla/vllm/v1/chat/completions" "$PORTS" "$SECS" "$RATE" "$olla_pid" \
+    | tee -a "$summary"
+  grep -c "circuit breaker\|-> offline\|-> healthy" "$out/olla-$engine.log" | sed 's/^/health log lines: /' | tee -a "$summary" || true
+  kill "$olla_pid" 2>/dev/null || true; wait "$olla_pid" 2>/dev/null || true; olla_pid=""
+done
+echo "results in $out"
