@@ -47,17 +47,20 @@ public final class Chaos {
      * @param minGap shortest time between two chaos events
      * @param maxGap longest time between two chaos events
      * @param hangAfter a request without an end after this long is hung
+     * @param maxInFlight at most this many requests at once: when the machine cannot keep up, ticks
+     *     are skipped (counted) instead of queueing without bound, so "hung" means the proxy stalled
      */
     public record Settings(URI url, String model, int rate, double streamShare, Duration duration, Duration minGap,
-            Duration maxGap, Duration hangAfter, long seed) {}
+            Duration maxGap, Duration hangAfter, long seed, int maxInFlight) {}
 
     /** What the client saw. {@code failed} counts non-streamed requests that did not get a 200 answer. */
     public record Result(long sent, long nonStreamed, long streamed, long ok, long failed, long streamRefused,
-            long cut, long hung, long kills, long restarts, long minAlive, Map<String, Long> failureKinds) {
+            long cut, long hung, long kills, long restarts, long minAlive, long skipped, Map<String, Long> failureKinds) {
         public String summary() {
             return String.format("sent %d (non-streamed %d, streamed %d), ok %d, failed(non-streamed) %d, "
-                    + "streams refused %d, cut %d, hung %d; kills %d, restarts %d, min alive %d; failures %s", sent,
-                    nonStreamed, streamed, ok, failed, streamRefused, cut, hung, kills, restarts, minAlive, failureKinds);
+                    + "streams refused %d, cut %d, hung %d; kills %d, restarts %d, min alive %d; "
+                    + "ticks skipped (client at max in-flight) %d; failures %s", sent, nonStreamed, streamed, ok,
+                    failed, streamRefused, cut, hung, kills, restarts, minAlive, skipped, failureKinds);
         }
     }
 
@@ -73,6 +76,8 @@ public final class Chaos {
     private final AtomicLong streamRefused = new AtomicLong();
     private final AtomicLong cut = new AtomicLong();
     private final AtomicLong hung = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private final java.util.concurrent.Semaphore slots;
     private final Map<String, AtomicLong> kinds = new ConcurrentHashMap<>();
     private final Map<Long, Long> inFlight = new ConcurrentHashMap<>();
     private long kills;
@@ -81,6 +86,7 @@ public final class Chaos {
     private Chaos(Settings s, Backends backends) {
         this.s = s;
         this.backends = backends;
+        this.slots = new java.util.concurrent.Semaphore(Math.max(1, s.maxInFlight()));
         this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).executor(workers).build();
     }
@@ -163,7 +169,7 @@ public final class Chaos {
         Map<String, Long> k = new java.util.TreeMap<>();
         kinds.forEach((key, v) -> k.put(key, v.get()));
         return new Result(sent.get(), nonStreamed.get(), streamed.get(), ok.get(), failed.get(), streamRefused.get(),
-                cut.get(), hung.get(), kills, restarts, minAlive, k);
+                cut.get(), hung.get(), kills, restarts, minAlive, skipped.get(), k);
     }
 
     private long gap(SplittableRandom r) {
@@ -187,6 +193,10 @@ public final class Chaos {
                 continue;
             }
             next += period;
+            if (!slots.tryAcquire()) {
+                skipped.incrementAndGet();
+                continue;
+            }
             boolean stream = random.nextDouble() < s.streamShare();
             long id = ids.incrementAndGet();
             sent.incrementAndGet();
@@ -198,10 +208,12 @@ public final class Chaos {
                         request(stream);
                     } finally {
                         inFlight.remove(id);
+                        slots.release();
                     }
                 });
             } catch (RuntimeException e) {
                 inFlight.remove(id);
+                slots.release();
                 return;
             }
         }

@@ -64,7 +64,7 @@ public final class ChaosCli {
                 }
             });
             Chaos.Result r = Chaos.run(new Chaos.Settings(url, "m1", rate, 0.5, Duration.ofSeconds(seconds),
-                    Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofSeconds(30), 42), backends);
+                    Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofSeconds(30), 42, 512), backends);
             sampler.interrupt();
             Thread.sleep(5000); // idle: connections to dead backends and finished streams are let go
             Sample after = Sample.of(pid);
