@@ -4,7 +4,7 @@
 # Olla, for each engine. Prints requests sent / failed / cut / hung, the worst cases, and the Olla
 # process's open FDs and RSS before, during (peak) and after.
 #
-#   bench/chaos.sh [SECONDS=120] [RATE=200] [ENGINES="sherpa olla"]
+#   bench/chaos.sh [SECONDS=120] [RATE=200] [ENGINES="sherpa olla"]     (OLLA_JAR=... to use another jar)
 #
 # Target: 0 failed non-streamed requests, 0 hung; streams cut only when their backend was killed
 # under them. Uses only 127.0.0.1 and ports 18180-18189; stops everything it starts.
@@ -22,7 +22,8 @@ OLLA_PORT=18180
 PORTS="18181,18182,18183"
 CHECK_INTERVAL="${CHECK_INTERVAL:-2s}"
 
-if [ ! -f "$root/target/olla.jar" ] || [ -n "$(find "$root/src/main" -newer "$root/target/olla.jar" -print -quit)" ]; then
+JAR="${OLLA_JAR:-$root/target/olla.jar}"   # OLLA_JAR: test a jar built elsewhere
+if [ -z "${OLLA_JAR:-}" ] && { [ ! -f "$JAR" ] || [ -n "$(find "$root/src/main" -newer "$JAR" -print -quit)" ]; }; then
   (cd "$root" && mvn -q -B -o -DskipTests package)
 fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -64,12 +65,12 @@ discovery:
 logging:
   level: warn
 YAML
-  "$JAVA" -Xms128m -Xmx256m -XX:+UseSerialGC $OLLA_JAVA_FLAGS -jar "$root/target/olla.jar" \
+  "$JAVA" -Xms128m -Xmx256m -XX:+UseSerialGC $OLLA_JAVA_FLAGS -jar "$JAR" \
     -c "$out/olla-$engine.yaml" > "$out/olla-$engine.log" 2>&1 &
   olla_pid=$!
   wait_port $OLLA_PORT
   echo "== engine $engine" | tee -a "$summary"
-  "$JAVA" -XX:+UseSerialGC -Xmx256m -cp "$root/target/olla.jar" dev.olla.sim.ChaosCli \
+  "$JAVA" -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.olla.sim.ChaosCli \
     "http://127.0.0.1:$OLLA_PORT/olla/vllm/v1/chat/completions" "$PORTS" "$SECS" "$RATE" "$olla_pid" \
     | tee -a "$summary"
   grep -c "circuit breaker\|-> offline\|-> healthy" "$out/olla-$engine.log" | sed 's/^/health log lines: /' | tee -a "$summary" || true

@@ -5,9 +5,6 @@ import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,11 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -35,14 +29,15 @@ import org.slf4j.LoggerFactory;
  * Active health checking of every endpoint, plus the passive feedback the proxy reports from live
  * traffic ({@link HealthFeedback}).
  *
- * <h2>Probing</h2>
- * Each endpoint is probed with {@code GET health_check_url}, its {@code requestHeaders()} (custom
- * headers + auth) and {@code User-Agent: olla-HealthChecker/<version>}, bounded by its
- * {@code check_timeout}; the answer is classified by {@link ProbeOutcome}. One shared HTTP/1.1
- * {@link HttpClient} (keep-alive) whose work runs on virtual threads; timers live on one small
- * scheduler thread ({@code olla-health}), which also owns every per-endpoint scheduling field, so
- * there are no locks and no busy loops: an idle endpoint costs one timer per interval. Nothing here
- * ever runs on a Netty event loop, except the cheap feedback calls the proxy makes.
+ * <h2>Pieces</h2>
+ * This class schedules probes and ties the pieces together; each piece has one job:
+ * {@link HttpProber} sends a probe and classifies the answer ({@link ProbeOutcome}) on virtual
+ * threads; {@link EndpointBreakers} holds the one {@link CircuitBreaker} per endpoint and what feeds
+ * it; {@link StatusTransitions} changes statuses (one log line, one announcement per change).
+ * Timers live on one small scheduler thread ({@code olla-health}), which also owns every
+ * per-endpoint scheduling field, so there are no locks and no busy loops: an idle endpoint costs
+ * one timer per interval. Nothing here runs on a Netty event loop, except the cheap feedback calls
+ * the proxy makes.
  *
  * <h2>Scheduling and back-off</h2>
  * First probe after {@code initialDelay} ({@link #start()}), or at once via {@link #checkAllNow()}.
@@ -136,22 +131,18 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
 
     static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofSeconds(5);
     static final Duration DEFAULT_CHECK_TIMEOUT = Duration.ofSeconds(2);
-    /** Extra time after check_timeout before a probe still running is cancelled outright. */
-    private static final long WATCHDOG_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final EndpointRegistry registry;
     private final Duration initialDelay;
     private final HealthClock clock;
     private final Options options;
-    private final String userAgent;
     private final Map<EndpointState, Checker> checkers;
     private final List<Checker> checkerList;
     private final ScheduledThreadPoolExecutor scheduler;
     private final Executor onScheduler;
-    private final ExecutorService ioExecutor;
-    private final HttpClient client;
-    private final List<StatusListener> statusListeners = new CopyOnWriteArrayList<>();
-    private final List<Consumer<EndpointState>> recoveryListeners = new CopyOnWriteArrayList<>();
+    private final HttpProber prober;
+    private final EndpointBreakers breakers;
+    private final StatusTransitions transitions = new StatusTransitions();
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -164,7 +155,6 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         this.initialDelay = initialDelay == null || initialDelay.isNegative() ? Duration.ZERO : initialDelay;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.options = Objects.requireNonNull(options, "options");
-        this.userAgent = "olla-HealthChecker/" + BuildInfo.current().version();
 
         scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "olla-health");
@@ -180,20 +170,10 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
                 // closing: nothing left to do
             }
         };
-        ioExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("olla-health-io-", 0).factory());
-        Duration connectTimeout = DEFAULT_CHECK_TIMEOUT;
-        for (EndpointState s : registry.all()) {
-            Duration t = checkTimeout(s.endpoint());
-            if (t.compareTo(connectTimeout) > 0) {
-                connectTimeout = t;
-            }
-        }
-        client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(connectTimeout)
-                .executor(ioExecutor)
-                .build();
+        prober = new HttpProber(registry.all(), "olla-HealthChecker/" + BuildInfo.current().version(), clock,
+                options.busyLatencyFraction(), options.defaultRetryAfter());
+        breakers = new EndpointBreakers(registry.all(), options.breakerFailureThreshold(), options.breakerOpenFor(),
+                options.consecutive5xx(), clock::nanoTime);
 
         Map<EndpointState, Checker> m = new IdentityHashMap<>();
         List<Checker> list = new ArrayList<>();
@@ -273,33 +253,30 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         }
         closed = true;
         scheduler.shutdownNow();
-        client.shutdownNow();
-        ioExecutor.shutdownNow();
+        prober.close();
     }
 
     // ------------------------------------------------------------------ listeners
 
     public void addStatusListener(StatusListener listener) {
-        statusListeners.add(Objects.requireNonNull(listener));
+        transitions.addStatusListener(listener);
     }
 
     /** Called when an endpoint goes from non-routable (not {@code unknown}) to routable. */
     public void addRecoveryListener(Consumer<EndpointState> listener) {
-        recoveryListeners.add(Objects.requireNonNull(listener));
+        transitions.addRecoveryListener(listener);
     }
 
     // ------------------------------------------------------------------ HealthFeedback (proxy side)
 
     @Override
     public boolean admits(EndpointState endpoint) {
-        Checker c = checkers.get(endpoint);
-        return c == null || c.breaker.permitsNow();
+        return breakers.admits(endpoint);
     }
 
     @Override
     public CircuitBreaker.Permit acquire(EndpointState endpoint) {
-        Checker c = checkers.get(endpoint);
-        return c == null ? CircuitBreaker.Permit.CLOSED : c.breaker.tryAcquire();
+        return breakers.acquire(endpoint);
     }
 
     @Override
@@ -308,28 +285,12 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         if (c == null) {
             return;
         }
-        int limit = options.consecutive5xx();
-        if (limit > 0 && status >= 500) {
-            int n = c.consecutive5xx.incrementAndGet();
-            if (permit != null && permit.trial()) {
-                breakerFailure(c, permit); // the trial answered 5xx again: stays out
-            } else if (n >= limit && c.breaker.eject()) {
-                c.consecutive5xx.set(0);
-                LOG.warn("endpoint {} ejected: {} consecutive 5xx answers (circuit breaker open for {}s)",
-                        endpoint.name(), n, options.breakerOpenFor().toSeconds());
-            }
-            return;
-        }
-        c.consecutive5xx.set(0);
-        if (c.breaker.onSuccess(permit)) {
-            LOG.info("endpoint {} circuit breaker closed: trial request succeeded", endpoint.name());
-        }
-        if (status < 500) {
+        if (breakers.answered(endpoint, permit, status)) {
             endpoint.markHealthy();
-        }
-        if (!endpoint.routable() && !closed) {
-            // It answered although marked down (last resort, panic): look at it now.
-            onScheduler.execute(c::recheckSoon);
+            if (!endpoint.routable() && !closed) {
+                // It answered although marked down (last resort, panic): look at it now.
+                onScheduler.execute(c::recheckSoon);
+            }
         }
     }
 
@@ -349,12 +310,8 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         // Requests already in flight when an endpoint dies all fail together: count the outage once
         // (when it takes the endpoint out of rotation), not once per request, or a short blip under
         // load would open the breaker. The trial's verdict always counts.
-        if (endpoint.routable() || (permit != null && permit.trial())) {
-            breakerFailure(c, permit);
-        } else {
-            c.breaker.release(permit);
-        }
-        transition(endpoint, EndpointStatus.OFFLINE, why);
+        breakers.failed(endpoint, permit, endpoint.routable() || (permit != null && permit.trial()));
+        transitions.transition(endpoint, EndpointStatus.OFFLINE, why);
         onScheduler.execute(c::recheckSoon);
     }
 
@@ -364,20 +321,13 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         if (c == null || closed) {
             return;
         }
-        if (endpoint.routable() || (permit != null && permit.trial())) {
-            breakerFailure(c, permit);
-        } else {
-            c.breaker.release(permit);
-        }
+        breakers.failed(endpoint, permit, endpoint.routable() || (permit != null && permit.trial()));
         onScheduler.execute(c::recheckSoon);
     }
 
     @Override
     public void ignored(EndpointState endpoint, CircuitBreaker.Permit permit) {
-        Checker c = checkers.get(endpoint);
-        if (c != null) {
-            c.breaker.release(permit);
-        }
+        breakers.release(endpoint, permit);
     }
 
     /** Whether the endpoint's breaker refuses requests right now (takes no permit). */
@@ -386,20 +336,13 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
     }
 
     public CircuitBreaker.State circuitState(EndpointState endpoint) {
-        Checker c = checkers.get(endpoint);
-        return c == null ? CircuitBreaker.State.CLOSED : c.breaker.state();
+        CircuitBreaker b = breakers.breaker(endpoint);
+        return b == null ? CircuitBreaker.State.CLOSED : b.state();
     }
 
     /** The endpoint's breaker (for inspection and tests). */
     public CircuitBreaker breaker(EndpointState endpoint) {
-        Checker c = checkers.get(endpoint);
-        return c == null ? null : c.breaker;
-    }
-
-    /** The current back-off multiplier of the endpoint's probe interval (1 when healthy). */
-    public int backoffMultiplier(EndpointState endpoint) {
-        Checker c = checkers.get(endpoint);
-        return c == null ? 1 : c.multiplier;
+        return breakers.breaker(endpoint);
     }
 
     public EndpointRegistry registry() {
@@ -410,64 +353,9 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         return options;
     }
 
-    // ------------------------------------------------------------------ transitions
-
-    /**
-     * Sets the status; exactly one caller wins each change (CAS), and only it logs and notifies.
-     * Returns whether the status changed.
-     */
+    /** Sets the status (one log line and one announcement per change). */
     boolean transition(EndpointState s, EndpointStatus next, String reason) {
-        for (;;) {
-            EndpointStatus prev = s.status();
-            if (prev == next) {
-                if (!Objects.equals(reason, s.statusReason())) {
-                    s.statusReason(reason);
-                }
-                return false;
-            }
-            if (s.compareAndSetStatus(prev, next, reason)) {
-                announce(s, prev, next, reason);
-                return true;
-            }
-        }
-    }
-
-    private void announce(EndpointState s, EndpointStatus prev, EndpointStatus next, String reason) {
-        if (next.routable()) {
-            LOG.info("endpoint {} {} -> {}: {}", s.name(), prev.wire(), next.wire(), reason);
-        } else {
-            LOG.warn("endpoint {} {} -> {}: {}", s.name(), prev.wire(), next.wire(), reason);
-        }
-        for (StatusListener l : statusListeners) {
-            try {
-                l.statusChanged(s, prev, next, reason);
-            } catch (RuntimeException e) {
-                LOG.warn("status listener failed for endpoint {}", s.name(), e);
-            }
-        }
-        if (next.routable() && !prev.routable() && prev != EndpointStatus.UNKNOWN) {
-            for (Consumer<EndpointState> l : recoveryListeners) {
-                try {
-                    l.accept(s);
-                } catch (RuntimeException e) {
-                    LOG.warn("recovery listener failed for endpoint {}", s.name(), e);
-                }
-            }
-        }
-    }
-
-    /** Counts a failure on the endpoint's breaker; logs when that opens it (once per opening). */
-    private void breakerFailure(Checker c, CircuitBreaker.Permit permit) {
-        CircuitBreaker.State before = c.breaker.state();
-        if (c.breaker.onFailure(permit)) {
-            if (before == CircuitBreaker.State.HALF_OPEN) {
-                LOG.warn("endpoint {} circuit breaker re-opened: half-open trial failed (for {}s)", c.state.name(),
-                        options.breakerOpenFor().toSeconds());
-            } else {
-                LOG.warn("endpoint {} circuit breaker open after {} consecutive failures (for {}s)", c.state.name(),
-                        options.breakerFailureThreshold(), options.breakerOpenFor().toSeconds());
-            }
-        }
+        return transitions.transition(s, next, reason);
     }
 
     static Duration checkInterval(Endpoint e) {
@@ -488,16 +376,9 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
      */
     private final class Checker {
         final EndpointState state;
-        final CircuitBreaker breaker;
         final AtomicInteger passiveFailures = new AtomicInteger();
-        final AtomicInteger consecutive5xx = new AtomicInteger();
         final long intervalNanos;
-        final Duration timeout;
-        final Duration busyThreshold;
-        final HttpRequest request;
-        final String requestProblem;
 
-        volatile int multiplier = 1;
         int failures;
         ScheduledFuture<?> timer;
         long timerDue;
@@ -509,36 +390,7 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
 
         Checker(EndpointState state) {
             this.state = state;
-            this.breaker = new CircuitBreaker(options.breakerFailureThreshold(), options.breakerOpenFor(),
-                    clock::nanoTime);
-            Endpoint e = state.endpoint();
-            this.intervalNanos = checkInterval(e).toNanos();
-            this.timeout = checkTimeout(e);
-            this.busyThreshold = Duration.ofNanos((long) (timeout.toNanos() * options.busyLatencyFraction()));
-            HttpRequest req = null;
-            String problem = null;
-            try {
-                HttpRequest.Builder b = HttpRequest.newBuilder(e.healthCheckUrl())
-                        .GET()
-                        .timeout(timeout)
-                        .header("User-Agent", userAgent)
-                        .header("Accept", "application/json, text/plain, */*")
-                        .header("Cache-Control", "no-cache");
-                for (Map.Entry<String, String> h : e.requestHeaders().entrySet()) {
-                    try {
-                        b.setHeader(h.getKey(), h.getValue());
-                    } catch (IllegalArgumentException restricted) {
-                        // Host, Connection, Content-Length... cannot be set on the JDK client.
-                        LOG.warn("endpoint {}: header {} is not sent on health probes ({})", e.name(), h.getKey(),
-                                restricted.getMessage());
-                    }
-                }
-                req = b.build();
-            } catch (RuntimeException bad) {
-                problem = "invalid health check URL: " + bad.getMessage();
-            }
-            this.request = req;
-            this.requestProblem = problem;
+            this.intervalNanos = checkInterval(state.endpoint()).toNanos();
         }
 
         /** start(): schedule whoever is not already running or scheduled. */
@@ -612,38 +464,12 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
             CompletableFuture<Void> done = new CompletableFuture<>();
             inFlight = done;
             int epoch = passiveFailures.get();
-            long start = clock.nanoTime();
-            if (request == null) {
-                apply(new ProbeOutcome(EndpointStatus.UNHEALTHY, requestProblem, 0, null), epoch);
-                return done;
-            }
-            CompletableFuture<HttpResponse<Void>> cf;
-            try {
-                cf = client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
-            } catch (RuntimeException e) {
-                apply(ProbeOutcome.ofError(e, 0, timeout), epoch);
-                return done;
-            }
-            // The request timeout covers the response head; the watchdog also bounds the body.
-            ScheduledFuture<?> watchdog;
-            try {
-                watchdog = scheduler.schedule(() -> cf.cancel(true), timeout.toNanos() + WATCHDOG_GRACE_NANOS,
-                        TimeUnit.NANOSECONDS);
-            } catch (RejectedExecutionException afterClose) {
-                cf.cancel(true);
-                return done;
-            }
-            cf.whenCompleteAsync((resp, err) -> {
-                watchdog.cancel(false);
-                long latency = clock.nanoTime() - start;
-                ProbeOutcome o = resp != null
-                        ? ProbeOutcome.ofResponse(resp.statusCode(), latency, busyThreshold,
-                                resp.headers().firstValue("retry-after").orElse(null), options.defaultRetryAfter(),
-                                clock.now())
-                        : ProbeOutcome.ofError(err, latency, timeout);
-                apply(o, epoch);
-            }, onScheduler);
+            prober.probe(state).whenCompleteAsync((o, err) -> apply(o != null ? o
+                    : ProbeOutcome.ofError(err, 0, checkTimeout(state.endpoint())), epoch), onScheduler);
             return done;
+        }
+
+        /** Records a probe's outcome            return done;
         }
 
         /** Records a probe's outcome (scheduler thread) and schedules the next probe. */
@@ -664,12 +490,9 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
                         record(delay, o.latencyMillis());
                         return;
                     }
-                    if (breaker.probeSucceeded()) {
-                        LOG.info("endpoint {} circuit breaker closed: health probe succeeded", state.name());
-                    }
+                    breakers.probeSucceeded(state);
                     state.markHealthy();
                     failures = 0;
-                    multiplier = 1;
                     delay = intervalNanos;
                 } else if (st == EndpointStatus.RATE_LIMITED) {
                     delay = o.retryAfter().toNanos();
@@ -677,13 +500,12 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
                     pauseActive = true;
                 } else {
                     if (st == EndpointStatus.OFFLINE || st == EndpointStatus.UNHEALTHY) {
-                        breakerFailure(this, CircuitBreaker.Permit.CLOSED);
+                        breakers.probeFailed(state);
                     }
                     failures++;
-                    multiplier = (int) Math.min((long) multiplier * 2, options.maxBackoffMultiplier());
                     delay = retryDelayNanos(failures);
                 }
-                transition(state, st, o.reason());
+                transitions.transition(state, st, o.reason());
                 record(delay, o.latencyMillis());
             } finally {
                 if (done != null) {
@@ -711,11 +533,5 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
             return Math.min(Math.max(d, 1), intervalNanos);
         }
 
-        /** {@code check_interval x multiplier}, at most {@code max(maxBackoffDelay, check_interval)}. */
-        long backoffDelayNanos() {
-            long cap = Math.max(options.maxBackoffDelay().toNanos(), intervalNanos);
-            long d = intervalNanos > cap / multiplier ? cap : intervalNanos * multiplier;
-            return Math.min(d, cap);
-        }
     }
 }

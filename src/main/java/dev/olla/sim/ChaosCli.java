@@ -131,6 +131,7 @@ public final class ChaosCli {
 
         @Override
         public void start(int i) throws Exception {
+            kill(i); // never two
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             procs[i] = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xmx96m", "-XX:TieredStopAtLevel=1", "-cp",
                     System.getProperty("java.class.path"), SimCli.class.getName(), "--flavor", "vllm", "--port",
@@ -146,6 +147,8 @@ public final class ChaosCli {
                     Thread.sleep(50);
                 }
             }
+            procs[i].destroyForcibly();
+            procs[i] = null;
             throw new IOException("backend on port " + ports.get(i) + " did not start");
         }
 
