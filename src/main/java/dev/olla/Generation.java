@@ -25,6 +25,7 @@ import dev.olla.server.RateLimiter;
 import dev.olla.server.Router;
 import dev.olla.server.ServerStats;
 import dev.olla.state.Observation;
+import dev.olla.state.SharedFeedback;
 import dev.olla.state.SharedState;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -41,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * their first pass before it serves), the server swaps to it, and the old one retires: its probes
  * stop and its connection pools close each connection as soon as the request using it ends, so
  * in-flight requests and streams (also to removed endpoints) finish. An endpoint whose settings are
- * unchanged keeps its live state (status, counters, in-flight count) across the swap.
+ * unchanged keeps its live state (status, counters, in-flight count) across the swap. Every service
+ * that works per endpoint (probes, model discovery, capacity polling) belongs here, so that a reload
+ * reaches it.
  */
 final class Generation {
     private static final Logger LOG = LoggerFactory.getLogger(Generation.class);
@@ -104,15 +107,17 @@ final class Generation {
             StickySessions sticky = previous != null && previous.sticky != null
                     && previous.sticky.config().equals(config.proxy().stickySessions())
                     ? previous.sticky : StickySessions.of(config.proxy().stickySessions(), state);
+            HealthMonitor monitor = health;
             proxy = new ProxyService(config.proxy(), endpoints, Balancers.create(config.proxy().loadBalancer()),
-                    health, engine, ModelRouter.create(config, models, discovery), sticky);
+                    new SharedFeedback(health, monitor::breaker, state), engine, ModelRouter.create(config, models, discovery), sticky);
             health.addStatusListener((ep, from, to, reason) -> {
                 if (to.routable() && !from.routable()) {
                     engine.warm(ep.endpoint(), workers);
                 }
                 // Tell the other instances (what they told us is not echoed back).
                 if (to.routable() != from.routable() && (reason == null || !reason.startsWith(PEER))) {
-                    state.publish(new Observation(state.instanceId(), ep.name(), to.routable(),
+                    state.publish(new Observation(state.instanceId(), ep.name(),
+                            to.routable() ? Observation.Kind.UP : Observation.Kind.DOWN,
                             reason == null ? to.toString() : reason));
                 }
             });
@@ -164,20 +169,33 @@ final class Generation {
 
     /**
      * What another instance saw: a failure takes the endpoint out now (and brings its re-check
-     * forward), a recovery triggers a probe now, so this instance follows within a probe's time.
+     * forward), a recovery triggers a probe now, so this instance follows within a probe's time, and
+     * a breaker opened there opens this one's too (closed again only by a trial request here).
      */
     void observed(Observation o) {
         EndpointState s = endpoints.byName(o.endpoint());
         if (s == null) {
             return;
         }
-        if (o.up()) {
-            if (!s.routable()) {
-                health.checkAllNow();
+        switch (o.kind()) {
+            case UP -> {
+                if (!s.routable()) {
+                    health.checkAllNow();
+                }
             }
-        } else if (s.routable()) {
-            health.connectionFailed(s, dev.olla.health.CircuitBreaker.Permit.CLOSED,
-                    PEER + o.instance() + " saw: " + o.reason());
+            case DOWN -> {
+                if (s.routable()) {
+                    health.connectionFailed(s, dev.olla.health.CircuitBreaker.Permit.CLOSED,
+                            PEER + o.instance() + " saw: " + o.reason());
+                }
+            }
+            case OPENED -> {
+                dev.olla.health.CircuitBreaker b = health.breaker(s);
+                if (b != null && b.eject()) {
+                    LOG.warn("endpoint {} circuit breaker opened: instance {} saw {}", s.name(), o.instance(),
+                            o.reason());
+                }
+            }
         }
     }
 

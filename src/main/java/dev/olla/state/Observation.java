@@ -1,15 +1,35 @@
 package dev.olla.state;
 
-/** What one instance saw happen to an endpoint: it went {@code down} (passive failure) or came back {@code up}. */
-public record Observation(String instance, String endpoint, boolean up, String reason) {
+import java.util.Locale;
 
-    /** The wire form: {@code O <instance> <endpoint> up|down <reason>}, tab-separated. */
+/**
+ * What one instance saw happen to an endpoint: it went {@code DOWN} (left rotation: a failed
+ * connection or probe), came back {@code UP}, or its breaker {@code OPENED} on bad answers (e.g.
+ * consecutive 5xx) while its probes still pass.
+ */
+public record Observation(String instance, String endpoint, Kind kind, String reason) {
+
+    public enum Kind { DOWN, UP, OPENED }
+
+    public boolean up() {
+        return kind == Kind.UP;
+    }
+
+    /** The wire form: {@code O <instance> <endpoint> down|up|opened <reason>}, tab-separated. */
     String encode() {
-        return "O\t" + instance + "\t" + clean(endpoint) + "\t" + (up ? "up" : "down") + "\t" + clean(reason);
+        return "O\t" + instance + "\t" + clean(endpoint) + "\t" + kind.name().toLowerCase(Locale.ROOT) + "\t"
+                + clean(reason);
     }
 
     static Observation decode(String[] f) {
-        return f.length >= 5 ? new Observation(f[1], f[2], "up".equals(f[3]), f[4]) : null;
+        if (f.length < 5) {
+            return null;
+        }
+        try {
+            return new Observation(f[1], f[2], Kind.valueOf(f[3].toUpperCase(Locale.ROOT)), f[4]);
+        } catch (IllegalArgumentException unknownKind) {
+            return null; // a newer instance's kind: ignore
+        }
     }
 
     private static String clean(String s) {

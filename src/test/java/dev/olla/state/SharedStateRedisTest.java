@@ -235,6 +235,31 @@ class SharedStateRedisTest {
     }
 
     @Test
+    void aBreakerOpenedByBadAnswersOnOneInstanceOpensOnTheOther() throws Exception {
+        SimulatedBackend x = sim();
+        SimulatedBackend y = sim();
+        TestOlla.Builder cfg = shared().balancer("priority").proxy("consecutive_5xx", 2)
+                .endpoint("x", x.baseUrl(), "ollama", "priority", 100, "check_interval", "30s", "check_timeout", "3s")
+                .endpoint("y", y.baseUrl(), "ollama", "priority", 50, "check_interval", "30s", "check_timeout", "3s");
+        TestOlla one = start(cfg);
+        TestOlla two = start(cfg);
+        EndpointState xOnTwo = two.olla().endpoints().byName("x");
+        x.faults().httpError(500); // inference fails, its health URL still answers
+        assertThat(chat(one, null, null).statusCode()).isEqualTo(500);
+        assertThat(chat(one, null, null).statusCode()).isEqualTo(500);
+        assertThat(one.olla().health().breaker(one.olla().endpoints().byName("x")).state())
+                .isNotEqualTo(dev.olla.health.CircuitBreaker.State.CLOSED);
+        long t0 = System.nanoTime();
+        await("the second instance to open x's breaker", Duration.ofSeconds(1),
+                () -> two.olla().health().breaker(xOnTwo).state() != dev.olla.health.CircuitBreaker.State.CLOSED);
+        System.out.printf("breaker observation latency: %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        assertThat(xOnTwo.routable()).as("probes still pass: only the breaker is open").isTrue();
+        HttpResponse<String> r = chat(two, null, null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Olla-Endpoint")).hasValue("y");
+    }
+
+    @Test
     void withRedisGoneRequestsGoOnLocallyAndTheStateResyncsWhenItReturns() throws Exception {
         SimulatedBackend a = sim();
         SimulatedBackend b = sim();
