@@ -88,6 +88,13 @@ class FrontDoorTest {
             assertThat(c.readToEof(5000)).isTrue();
             assertThat(c.text()).startsWith("HTTP/1.1 400 ").contains("More than one Host header");
         }
+        // an HTTP/1.0 request with Transfer-Encoding has faulty framing (RFC 9112 6.1, request smuggling):
+        // Netty's decoder refuses it and the handler answers 400 and closes
+        try (RawHttp c = raw("POST /olla/ollama/api/chat HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+                + "Content-Type: application/json\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\n")) {
+            assertThat(c.readToEof(5000)).isTrue();
+            assertThat(c.text()).startsWith("HTTP/1.1 400 ").contains("Transfer-Encoding");
+        }
         // HTTP/1.0 has no Host requirement
         try (RawHttp c = raw("GET /internal/health HTTP/1.0\r\n\r\n")) {
             assertThat(c.readToEof(5000)).isTrue();
