@@ -11,9 +11,7 @@ if [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/java" ]; then
   olla_find_jdk
 fi
 
-stack_java() {
-  "${JAVA_HOME:?JAVA_HOME not set}/bin/java" "$@"
-}
+STACK_JAVA="${JAVA_HOME:?JAVA_HOME not set}/bin/java"
 
 stack_stop() {
   local p
@@ -26,17 +24,18 @@ stack_stop() {
   STACK_PIDS=()
 }
 
-# stack_sim DIR NAME FLAVOR MODELS DELAY_MS: starts one sim, prints its base URL
+# stack_sim DIR NAME FLAVOR MODELS DELAY_MS: starts one sim; sets SIM_URL and SIM_PID_<NAME>
+# (not to be called in a subshell: the PID must reach stack_stop)
 stack_sim() {
   local dir=$1 name=$2 flavor=$3 models=$4 delay=$5
-  stack_java -cp target/olla.jar dev.olla.sim.SimCli --flavor "$flavor" --port 0 --models "$models" \
+  "$STACK_JAVA" -cp target/olla.jar dev.olla.sim.SimCli --flavor "$flavor" --port 0 --models "$models" \
     --tokens 24 --delay-ms "$delay" >"$dir/$name.out" 2>"$dir/$name.err" &
   STACK_PIDS+=($!)
   eval "SIM_PID_$name=$!"
   local i
   for i in $(seq 1 150); do
     if grep -q '^http://' "$dir/$name.out" 2>/dev/null; then
-      grep -m1 '^http://' "$dir/$name.out"
+      SIM_URL=$(grep -m1 '^http://' "$dir/$name.out")
       return 0
     fi
     sleep 0.2
@@ -49,8 +48,10 @@ stack_start() {
   local dir=$1
   mkdir -p "$dir"
   local a b
-  a=$(stack_sim "$dir" gpu0 ollama "llama3.2:3b,phi4:14b" 15)
-  b=$(stack_sim "$dir" vllm vllm "meta-llama/Llama-3.1-8B-Instruct" 15)
+  stack_sim "$dir" gpu0 ollama "llama3.2:3b,phi4:14b" 15
+  a=$SIM_URL
+  stack_sim "$dir" vllm vllm "meta-llama/Llama-3.1-8B-Instruct" 15
+  b=$SIM_URL
   local try port
   for try in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 10000))
@@ -74,7 +75,7 @@ discovery:
 dashboard:
   enabled: true
 YAML
-    OLLA_LOGGING_FORMAT=json stack_java -jar target/olla.jar -c "$dir/config.yaml" >"$dir/olla.log" 2>&1 &
+    OLLA_LOGGING_FORMAT=json "$STACK_JAVA" -jar target/olla.jar -c "$dir/config.yaml" >"$dir/olla.log" 2>&1 &
     local pid=$!
     local i
     for i in $(seq 1 300); do

@@ -14,6 +14,7 @@ import dev.olla.profile.ProfileRegistry;
 import dev.olla.proxy.Engine;
 import dev.olla.proxy.ProxyService;
 import dev.olla.route.AnthropicRoutes;
+import dev.olla.route.DashboardRoutes;
 import dev.olla.route.MetricsRoutes;
 import dev.olla.route.ModelRoutes;
 import dev.olla.route.ProxyRoutes;
@@ -140,6 +141,7 @@ final class Generation {
                     sticky == null ? Map.of("enabled", false) : sticky.stats()));
             AnthropicRoutes.register(router, config.translators().anthropic(), endpoints, profiles, models, proxy);
             MetricsRoutes.register(router, endpoints, serverStats, proxy, config, models::modelCount, health);
+            DashboardRoutes.register(router, config.dashboard());
             ProxyRoutes.register(router, profiles, proxy);
             return new Generation(config, endpoints, health, discovery, models, proxy, sticky, rateLimiter, cors,
                     ClientAddress.of(limits), router);
