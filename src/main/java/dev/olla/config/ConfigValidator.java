@@ -102,10 +102,10 @@ final class ConfigValidator {
         notNegative("server.write_timeout", s.writeTimeout());
         notNegative("server.idle_timeout", s.idleTimeout());
         notNegative("server.shutdown_timeout", s.shutdownTimeout());
-        if (s.writeTimeout() != null && s.writeTimeout().compareTo(Duration.ZERO) > 0) {
+        if (s.writeTimeout() != null && s.writeTimeout().compareTo(Duration.ZERO) > 0
+                && s.writeTimeout().compareTo(Duration.ofSeconds(1)) < 0) {
             problems.warn("server.write_timeout", GoDuration.format(s.writeTimeout())
-                    + " is ignored: Olla never cuts a response off on the client side (streams can run for"
-                    + " minutes); use proxy.response_timeout to bound a backend response");
+                    + " is very short: a client that pauses reading this long is disconnected");
         }
         if (s.requestLimits() != null) {
             notNegative("server.request_limits.max_body_size", s.requestLimits().maxBodySize());
@@ -163,6 +163,8 @@ final class ConfigValidator {
             problems.error("proxy.panic_threshold", p.panicThreshold() + " must be between 0 and 100 (percent)");
         }
         notNegative("proxy.consecutive_5xx", p.consecutive5xx());
+        notNegative("proxy.max_response_buffer", p.maxResponseBuffer());
+        notNegative("proxy.max_connections_per_endpoint", p.maxConnectionsPerEndpoint());
         if (p.retry() != null) {
             notNegative("proxy.retry.max_attempts", p.retry().maxAttempts());
         }

@@ -83,7 +83,11 @@ public record OllaConfig(
             /* Percent of routable candidates below which health is ignored for balancing; 0 = off. */
             int panicThreshold,
             /* Open an endpoint's breaker after this many consecutive 5xx answers; 0 = off. */
-            int consecutive5xx) {}
+            int consecutive5xx,
+            /* The largest non-streamed response held to be sent whole (bytes; 0 = no limit). */
+            long maxResponseBuffer,
+            /* Open connections per backend (olla: per endpoint; sherpa: per host:port); 0 = no limit. */
+            int maxConnectionsPerEndpoint) {}
 
     /** {@code maxAttempts} 0 = try every candidate once. */
     public record Retry(boolean enabled, boolean onConnectionFailure, int maxAttempts) {}

@@ -6,39 +6,41 @@ import dev.olla.endpoint.EndpointState;
 import dev.olla.proxy.ProxyCall.Outcome;
 import dev.olla.server.Deadlines;
 import dev.olla.server.Exchange;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.DecoderResultProvider;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.nio.channels.ClosedChannelException;
 import java.net.UnknownHostException;
 import java.util.Locale;
 
 /**
  * One try of a proxied request against one endpoint: get a connection, send the request, relay the
- * response, and end exactly once in {@link #finish} whatever happens (success, backend failure,
- * timeout, client gone). Everything runs on the client's event loop, which is also the backend
- * connection's loop, so no state here needs synchronisation.
+ * response through one {@link Relay} stage (stream, buffer or transform), and end exactly once in
+ * {@link #finish} whatever happens (success, backend failure, timeout, client gone or stalled).
+ * Everything runs on the client's event loop, which is also the backend connection's loop, so no
+ * state here needs synchronisation.
  *
- * <p>Streaming: each chunk is written to the client as it arrives and flushed at the end of every
- * backend read, so tokens are never held back. Backpressure: when the client connection stops
- * being writable, reading from the backend pauses until it drains (the read timeout is suspended
- * meanwhile), so a slow client never makes the proxy buffer without bound.
+ * <p>Every decoded message from the backend has its decoder result checked: a broken head, chunk or
+ * a reply that is not HTTP fails the attempt and the connection is closed, never pooled.
+ * Backpressure, the same for every stage: when the client connection stops being writable, reading
+ * from the backend pauses until it drains (the read timeout is suspended meanwhile), so a slow client
+ * never makes the proxy buffer without bound; a client that stays unwritable for
+ * {@code server.write_timeout} is dropped and the backend connection closed.
  */
-final class Attempt extends Deadlines.Entry {
-    private enum State { CONNECTING, WAITING_HEAD, RELAYING, BUFFERING, DONE }
+final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
+    private enum State { CONNECTING, WAITING_HEAD, RELAYING, DONE }
 
     private final ProxyCall call;
     private final EndpointState target;
@@ -55,7 +57,9 @@ final class Attempt extends Deadlines.Entry {
     private State state = State.CONNECTING;
     private BackendHandler conn;
     private boolean reconnected;
+    private boolean waitingForSlot;
     private boolean requestWritten;
+    private boolean unsent;
     private boolean backendKeepAlive;
     private boolean paused;
     private long bytes;
@@ -63,9 +67,9 @@ final class Attempt extends Deadlines.Entry {
     private long headDeadline = Long.MAX_VALUE;
     private final long totalDeadline;
     private Deadlines deadlines;
-    private HttpResponse bufferedHead;
-    private ForwardPlan.ResponseTransform transform;
-    private CompositeByteBuf buffered;
+    private long pausedNanos;
+    private final long writeStall;
+    private Relay relay;
 
     Attempt(ProxyCall call, EndpointState target, dev.olla.health.CircuitBreaker.Permit permit) {
         this.call = call;
@@ -78,6 +82,7 @@ final class Attempt extends Deadlines.Entry {
         this.cfg = call.service().config();
         long total = cfg.responseTimeout().toNanos();
         this.totalDeadline = total > 0 ? startNanos + total : Long.MAX_VALUE;
+        this.writeStall = ex.writeStallNanos();
     }
 
     EndpointState target() {
@@ -116,6 +121,13 @@ final class Attempt extends Deadlines.Entry {
     private void connect() {
         state = State.CONNECTING;
         ChannelFuture f = pool.connect(loop, ep);
+        if (f == null) {
+            // the endpoint has proxy.max_connections_per_endpoint open: wait for one to close
+            waitingForSlot = true;
+            armHeadDeadline(); // the wait for a slot is bounded like the wait for a head
+            pool.awaitSlot(ep, this);
+            return;
+        }
         f.addListener(done -> {
             Channel ch = f.channel();
             if (state == State.DONE) {
@@ -130,13 +142,38 @@ final class Attempt extends Deadlines.Entry {
         });
     }
 
+    private void armHeadDeadline() {
+        long headTimeout = cfg.responseHeaderTimeout().toNanos();
+        headDeadline = headTimeout > 0 ? System.nanoTime() + headTimeout : Long.MAX_VALUE;
+    }
+
+    @Override
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** A connection slot may have freed (runs on this loop): try again, unless no longer waiting. */
+    @Override
+    public boolean slotFree() {
+        if (state != State.CONNECTING || !waitingForSlot) {
+            return false;
+        }
+        waitingForSlot = false;
+        BackendHandler idle = pool.pollIdle(loop, ep);
+        if (idle != null) {
+            bind(idle);
+        } else {
+            connect();
+        }
+        return true;
+    }
+
     private void bind(BackendHandler h) {
         conn = h;
         h.attach(this);
         state = State.WAITING_HEAD;
         requestWritten = false;
-        long headTimeout = cfg.responseHeaderTimeout().toNanos();
-        headDeadline = headTimeout > 0 ? System.nanoTime() + headTimeout : Long.MAX_VALUE;
+        armHeadDeadline();
         FullHttpRequest req = call.backendRequest(ep);
         BackendHandler sentOn = h;
         h.channel().writeAndFlush(req).addListener(w -> {
@@ -146,6 +183,8 @@ final class Attempt extends Deadlines.Entry {
             if (w.isSuccess()) {
                 requestWritten = true;
             } else {
+                // closed before the write began: not a byte of the request left this process
+                unsent = w.cause() instanceof ClosedChannelException;
                 onBackendClosed(w.cause());
             }
         });
@@ -158,21 +197,28 @@ final class Attempt extends Deadlines.Entry {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (msg instanceof DecoderResultProvider p && p.decoderResult().isFailure()) {
+            // A broken head or chunk (or not HTTP at all): never a clean end, never a pooled connection.
+            Throwable cause = p.decoderResult().cause();
+            ReferenceCountUtil.release(msg);
+            finish(Outcome.BAD_RESPONSE, "endpoint " + ep.name() + " sent an invalid HTTP response"
+                    + (state == State.RELAYING ? " body" : "") + (cause == null ? "" : " (" + cause.getMessage() + ")"));
+            return;
+        }
         if (msg instanceof HttpResponse r) {
             onHead(r);
         }
         if (msg instanceof HttpContent c) {
-            onContent(c);
+            if (state == State.RELAYING) {
+                onBody(c);
+            } else {
+                c.release(); // the empty end of a 1xx, or anything after the attempt failed at the head
+            }
         }
     }
 
     private void onHead(HttpResponse r) {
-        if (r.decoderResult().isFailure()) {
-            ReferenceCountUtil.release(r);
-            finish(Outcome.BAD_RESPONSE, "invalid response from " + ep.name() + ": " + r.decoderResult().cause());
-            return;
-        }
-        if (r.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
+        if (r.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             return; // 1xx: the real head follows
         }
         long now = System.nanoTime();
@@ -185,145 +231,45 @@ final class Attempt extends Deadlines.Entry {
             finish(Outcome.FALLBACK, "endpoint " + ep.name() + " answered " + r.status().code());
             return;
         }
-        transform = call.transform();
-        if (transform != null) {
-            onTransformedHead(r, now);
-            return;
-        }
-        boolean stream = StreamPolicy.stream(cfg.profile(), r.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                call.requestStream());
-        if (stream) {
+        relay = Relay.choose(this, call, ep, r, now);
+        if (relay != null) {
             state = State.RELAYING;
-            HttpResponse head = call.clientHead(r, ep, true, now);
-            if (ex.method() == io.netty.handler.codec.http.HttpMethod.HEAD) {
-                head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-            }
-            ex.sendHead(head);
-        } else {
-            state = State.BUFFERING;
-            bufferedHead = call.clientHead(r, ep, false, now);
         }
     }
 
-    /**
-     * A route's transform rewrites the response: an event stream is converted piece by piece as it
-     * arrives; errors and non-streamed bodies are collected and converted whole.
-     */
-    private void onTransformedHead(HttpResponse r, long now) {
-        String ct = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        boolean events = r.status().code() < 400 && ct != null && ct.contains("text/event-stream");
-        HttpResponse head = call.clientHead(r, ep, false, now);
-        head.headers().remove(HttpHeaderNames.CONTENT_ENCODING);
-        if (events) {
-            state = State.RELAYING;
-            head.headers().set(HttpHeaderNames.CONTENT_TYPE, transform.streamContentType());
-            head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
-            head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-            ex.sendHead(head);
-        } else {
-            state = State.BUFFERING;
-            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-            bufferedHead = head;
-        }
-    }
-
-    private void onTransformedContent(HttpContent c, boolean last) {
-        byte[] in = io.netty.buffer.ByteBufUtil.getBytes(c.content());
-        c.release();
-        byte[] out = transform.feed(in);
-        if (!last && transform.ended()) {
-            // the transform closed its stream (an error event): end the response, drop the backend
-            backendKeepAlive = false;
-            last = true;
-        }
-        if (last) {
-            byte[] end = transform.finish();
-            byte[] all = new byte[out.length + end.length];
-            System.arraycopy(out, 0, all, 0, out.length);
-            System.arraycopy(end, 0, all, out.length, end.length);
-            finish(Outcome.OK, null);
-            ex.sendLast(new io.netty.handler.codec.http.DefaultLastHttpContent(io.netty.buffer.Unpooled.wrappedBuffer(all)));
-            return;
-        }
-        if (out.length > 0) {
-            ex.sendContent(new io.netty.handler.codec.http.DefaultHttpContent(io.netty.buffer.Unpooled.wrappedBuffer(out)),
-                    false);
-        }
-    }
-
-    private void onContent(HttpContent c) {
-        if (state != State.RELAYING && state != State.BUFFERING) {
-            c.release();
-            return;
-        }
+    /** Every body chunk of every stage passes here, once: count, relay, then backpressure. */
+    private void onBody(HttpContent c) {
         lastReadNanos = System.nanoTime();
-        call.meter().chunk(c.content(), lastReadNanos, state == State.RELAYING);
-        int n = c.content().readableBytes();
-        bytes += n;
+        call.meter().chunk(c.content(), lastReadNanos, relay.streamed());
+        bytes += c.content().readableBytes();
         boolean last = c instanceof LastHttpContent;
-        if (state == State.RELAYING && transform != null) {
-            onTransformedContent(c, last);
-            return;
-        }
-        if (state == State.RELAYING) {
-            if (last) {
-                finish(Outcome.OK, null); // returns the connection to the pool before the client hears the end
-                ex.sendLast((LastHttpContent) c);
-                return;
-            }
-            ex.sendContent(c, false);
-            if (!ex.isWritable() && !paused) {
-                paused = true;
-                call.service().stats().recordBackpressurePause();
-                conn.channel().config().setAutoRead(false);
-            }
-            return;
-        }
-        if (last && buffered == null) {
-            // The common case: the whole body came in one piece; pass that buffer on as it is.
-            respondBuffered(c.content().retain());
-            c.release();
-            return;
-        }
-        if (buffered == null) {
-            buffered = ex.channel().alloc().compositeBuffer(1024);
-        }
-        if (n > 0) {
-            buffered.addComponent(true, c.content().retain());
-        }
-        c.release();
-        if (last) {
-            CompositeByteBuf body = buffered;
-            buffered = null;
-            respondBuffered(body);
+        relay.content(c, last);
+        if (state == State.RELAYING && !paused && !ex.isWritable()) {
+            paused = true;
+            pausedNanos = System.nanoTime();
+            call.service().stats().recordBackpressurePause();
+            conn.channel().config().setAutoRead(false);
         }
     }
 
-    private void respondBuffered(io.netty.buffer.ByteBuf body) {
-        if (transform != null) {
-            byte[] in = io.netty.buffer.ByteBufUtil.getBytes(body);
-            body.release();
-            int code = bufferedHead.status().code();
-            byte[] out;
-            try {
-                out = code >= 400 ? transform.error(code, in) : transform.complete(in);
-            } catch (RuntimeException e) {
-                finish(Outcome.BAD_RESPONSE, "invalid response from endpoint " + ep.name() + ": " + e.getMessage());
-                return;
-            }
-            body = io.netty.buffer.Unpooled.wrappedBuffer(out);
-        }
-        FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, bufferedHead.status(), body,
-                bufferedHead.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
-        full.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-        HttpUtil.setContentLength(full, body.readableBytes());
+    /** Called by the relay stage just before it writes the response's end. */
+    void relayEnded() {
         finish(Outcome.OK, null);
-        ex.respond(full);
+    }
+
+    /** Called by the relay stage when the body cannot be delivered. */
+    void relayFailed(Outcome outcome, String reason) {
+        finish(outcome, "endpoint " + ep.name() + ": " + reason);
+    }
+
+    /** The relay ends the response before the backend did: do not pool the connection. */
+    void noReuse() {
+        backendKeepAlive = false;
     }
 
     void onBackendReadComplete() {
         if (state == State.RELAYING) {
-            ex.flush();
+            relay.readComplete();
         }
     }
 
@@ -333,8 +279,11 @@ final class Attempt extends Deadlines.Entry {
             return;
         }
         if (state == State.CONNECTING || state == State.WAITING_HEAD) {
-            if (conn != null && conn.uses() > 0 && !reconnected && bytes == 0) {
-                // A pooled connection the backend had already closed: replace it silently.
+            boolean reused = conn != null && conn.uses() > 0;
+            if (reused && !reconnected && bytes == 0 && (unsent || call.replayable())) {
+                // A pooled connection the backend had already closed, and the request either never
+                // reached it or may safely be sent twice (GET, HEAD, OPTIONS, Idempotency-Key):
+                // replace the connection silently.
                 reconnected = true;
                 call.service().stats().recordStaleReconnect();
                 BackendHandler stale = conn;
@@ -342,6 +291,14 @@ final class Attempt extends Deadlines.Entry {
                 stale.detach();
                 stale.channel().close();
                 connect();
+                return;
+            }
+            if (reused && requestWritten) {
+                // The request went out on a reused connection that then died: the backend may have
+                // started on it (a generation), so it is not sent to this endpoint again (the call
+                // may fail over to the next candidate, visibly, as for a connection failure).
+                finish(Outcome.LOST_AFTER_SEND, describe(cause, "after the request was sent, before responding")
+                        + "; not sent to it again, since it may already have been processed");
                 return;
             }
             finish(Outcome.CONNECT_FAILED, describe(cause, "before responding"));
@@ -361,7 +318,7 @@ final class Attempt extends Deadlines.Entry {
     }
 
     private void onClientWritability() {
-        if (paused && ex.isWritable() && conn != null) {
+        if (paused && ex.isWritable() && conn != null && state == State.RELAYING) {
             paused = false;
             lastReadNanos = System.nanoTime(); // the pause was ours, not the backend's
             conn.channel().config().setAutoRead(true);
@@ -376,7 +333,11 @@ final class Attempt extends Deadlines.Entry {
         long due = totalDeadline;
         if (state == State.CONNECTING || state == State.WAITING_HEAD) {
             due = Math.min(due, headDeadline);
-        } else if (!paused) {
+        } else if (paused) {
+            if (writeStall > 0) {
+                due = Math.min(due, pausedNanos + writeStall);
+            }
+        } else {
             long read = cfg.readTimeout().toNanos();
             if (read > 0) {
                 due = Math.min(due, lastReadNanos + read);
@@ -396,14 +357,25 @@ final class Attempt extends Deadlines.Entry {
                             + seconds(cfg.responseTimeout().toNanos()) + " (proxy.response_timeout)");
             return;
         }
+        if (state == State.CONNECTING && waitingForSlot && now >= headDeadline) {
+            finish(Outcome.HEAD_TIMEOUT, "backend timeout: all " + pool.settings().maxConnections()
+                    + " connections to endpoint " + ep.name() + " stayed busy for "
+                    + seconds(cfg.responseHeaderTimeout().toNanos())
+                    + " (proxy.max_connections_per_endpoint, proxy.response_header_timeout)");
+            return;
+        }
         if ((state == State.CONNECTING || state == State.WAITING_HEAD) && now >= headDeadline) {
             finish(Outcome.HEAD_TIMEOUT, "backend timeout: no response from endpoint " + ep.name() + " within "
                     + seconds(cfg.responseHeaderTimeout().toNanos()) + " (proxy.response_header_timeout)");
             return;
         }
+        if (state == State.RELAYING && paused && writeStall > 0 && now - pausedNanos >= writeStall) {
+            finish(Outcome.CLIENT_STALLED, "client stopped reading: nothing could be written to it for "
+                    + seconds(writeStall) + " (server.write_timeout)");
+            return;
+        }
         long read = cfg.readTimeout().toNanos();
-        if ((state == State.RELAYING || state == State.BUFFERING) && !paused && read > 0
-                && now - lastReadNanos >= read) {
+        if (state == State.RELAYING && !paused && read > 0 && now - lastReadNanos >= read) {
             finish(Outcome.BODY_TIMEOUT, "backend timeout: endpoint " + ep.name() + " stopped responding - no data for "
                     + seconds(read) + " (proxy.read_timeout)");
         }
@@ -422,9 +394,8 @@ final class Attempt extends Deadlines.Entry {
         boolean reusable = outcome == Outcome.OK && requestWritten && backendKeepAlive;
         state = State.DONE;
         deadlines.remove(this);
-        if (buffered != null) {
-            buffered.release();
-            buffered = null;
+        if (relay != null) {
+            relay.discard();
         }
         ex.onClientClose(null);
         ex.onWritabilityChanged(null);
@@ -441,7 +412,9 @@ final class Attempt extends Deadlines.Entry {
                 c.channel().close();
             }
         }
-        boolean failed = (outcome != Outcome.OK && outcome != Outcome.CLIENT_GONE && outcome != Outcome.FALLBACK)
+        // the endpoint is not blamed for a client that left or stalled, for our buffer limit, or for a fallback
+        boolean failed = (outcome != Outcome.OK && outcome != Outcome.CLIENT_GONE && outcome != Outcome.CLIENT_STALLED
+                && outcome != Outcome.RESPONSE_TOO_LARGE && outcome != Outcome.FALLBACK)
                 || (responseStatus >= 500 && outcome != Outcome.FALLBACK);
         target.attemptEnded(failed, bytes, (System.nanoTime() - startNanos) / 1000);
         call.attemptFinished(this, outcome, reason);

@@ -20,13 +20,23 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Keep-alive connections to backends. Connections live on the event loop of the client request
  * that opened them and are only handed to requests on that same loop, so a client connection and
  * its backend connection share one thread and the pool needs no locks (each loop has its own idle
  * deques, touched only from that loop). Idle connections are reused most-recent-first and dropped
- * after the keep-alive time or when the backend closes them.
+ * after the keep-alive time (by a sweep on each loop, not only when reused) or when the backend
+ * closes them.
+ *
+ * <p>Open connections per key (endpoint, or host:port for sherpa) are capped
+ * ({@code proxy.max_connections_per_endpoint}): an attempt that finds no free slot waits in a
+ * first-come queue ({@link #awaitSlot}); a slot frees when any connection of the key closes, and an
+ * idle connection on another loop is closed to make room for a waiter.
  */
 final class ChannelPool {
     /**
@@ -36,11 +46,28 @@ final class ChannelPool {
      * @param readBuffer    the largest single read from a backend (proxy.stream_buffer_size)
      */
     record Settings(boolean perEndpoint, int maxIdlePerKey, Duration keepAlive, ByteBufAllocator allocator,
-            int readBuffer, Duration connectTimeout, boolean tcpKeepAlive, Duration tlsHandshakeTimeout) {}
+            int readBuffer, Duration connectTimeout, boolean tcpKeepAlive, Duration tlsHandshakeTimeout,
+            int maxConnections) {}
+
+    /** Something waiting for a connection slot; {@link #slotFree} runs on {@link #loop}. */
+    interface SlotWaiter {
+        EventLoop loop();
+
+        /** A slot may be free: try again. Returns false when the waiter no longer waits. */
+        boolean slotFree();
+    }
+
+    /** Open connections of one key, and who waits for one to close. */
+    private static final class Slots {
+        final AtomicInteger open = new AtomicInteger();
+        final ConcurrentLinkedQueue<SlotWaiter> waiters = new ConcurrentLinkedQueue<>();
+    }
 
     private final Settings settings;
     private final Map<EventLoop, Map<String, ArrayDeque<BackendHandler>>> idle = new ConcurrentHashMap<>();
     private final Map<EventLoop, Bootstrap> bootstraps = new ConcurrentHashMap<>();
+    private final Map<EventLoop, ScheduledFuture<?>> sweeps = new ConcurrentHashMap<>();
+    private final Map<String, Slots> slots = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     ChannelPool(Settings settings) {
@@ -78,8 +105,96 @@ final class ChannelPool {
         return null;
     }
 
-    /** Opens a new connection on {@code loop} (TLS for https endpoints). */
+    /**
+     * Opens a new connection on {@code loop} (TLS for https endpoints), or returns null when the
+     * key already has {@code maxConnections} open (then {@link #awaitSlot}).
+     */
     ChannelFuture connect(EventLoop loop, Endpoint ep) {
+        Slots slot = slots(ep);
+        if (!reserve(slot)) {
+            return null;
+        }
+        ChannelFuture f = open(loop, ep);
+        f.channel().closeFuture().addListener(closed -> {
+            slot.open.decrementAndGet();
+            wake(slot);
+        });
+        return f;
+    }
+
+    private Slots slots(Endpoint ep) {
+        String k = key(ep);
+        Slots s = slots.get(k);
+        return s != null ? s : slots.computeIfAbsent(k, x -> new Slots());
+    }
+
+    private boolean reserve(Slots s) {
+        int cap = settings.maxConnections();
+        if (cap <= 0) {
+            s.open.incrementAndGet();
+            return true;
+        }
+        while (true) {
+            int n = s.open.get();
+            if (n >= cap) {
+                return false;
+            }
+            if (s.open.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Queues {@code w} until a connection of the endpoint's key closes; closes an idle connection of
+     * the key on another loop (its slot is better used here). Call on the waiter's loop after
+     * {@link #connect} returned null.
+     */
+    void awaitSlot(Endpoint ep, SlotWaiter w) {
+        Slots s = slots(ep);
+        s.waiters.add(w);
+        String k = key(ep);
+        idle.forEach((loop, byKey) -> {
+            if (loop != w.loop() && !loop.isShuttingDown()) {
+                loop.execute(() -> {
+                    ArrayDeque<BackendHandler> q = byKey.get(k);
+                    BackendHandler h = q == null ? null : q.pollFirst();
+                    if (h != null) {
+                        h.channel().close();
+                    }
+                });
+            }
+        });
+        if (s.open.get() < settings.maxConnections()) {
+            wake(s); // a slot freed while we queued
+        }
+    }
+
+    /** Hands a possibly free slot to the first waiter that still waits. */
+    private void wake(Slots s) {
+        SlotWaiter w = s.waiters.poll();
+        if (w != null) {
+            w.loop().execute(() -> {
+                if (!w.slotFree()) {
+                    wake(s); // it gave up meanwhile: the next one
+                }
+            });
+        }
+    }
+
+    /** Whether an attempt waits for a slot of this endpoint's key (then a released connection is closed). */
+    private boolean waited(Endpoint ep) {
+        Slots s = slots.get(key(ep));
+        return s != null && !s.waiters.isEmpty();
+    }
+
+    /** Connections open to the endpoint's key, idle or busy, on all loops. */
+    int openCount(Endpoint ep) {
+        Slots s = slots.get(key(ep));
+        return s == null ? 0 : s.open.get();
+    }
+
+    private ChannelFuture open(EventLoop loop, Endpoint ep) {
         Bootstrap b = bootstraps.computeIfAbsent(loop, this::bootstrap);
         if (ep.tls()) {
             b = b.clone().handler(new ChannelInitializer<Channel>() {
@@ -157,6 +272,9 @@ final class ChannelPool {
             return;
         }
         ChannelFuture f = connect(loop, ep);
+        if (f == null) {
+            return;
+        }
         f.addListener(done -> {
             if (done.isSuccess()) {
                 BackendHandler h = f.channel().pipeline().get(BackendHandler.class);
@@ -168,11 +286,11 @@ final class ChannelPool {
     /** Returns a connection after a clean exchange. Must run on the connection's loop. */
     void release(BackendHandler h, Endpoint ep) {
         Channel ch = h.channel();
-        if (closed || !ch.isActive()) {
-            ch.close();
+        if (closed || !ch.isActive() || waited(ep)) {
+            ch.close(); // when an attempt waits for a slot, this one's slot serves it better
             return;
         }
-        ArrayDeque<BackendHandler> q = idle.computeIfAbsent(ch.eventLoop(), l -> new HashMap<>())
+        ArrayDeque<BackendHandler> q = idle.computeIfAbsent(ch.eventLoop(), this::startSweeping)
                 .computeIfAbsent(key(ep), k -> new ArrayDeque<>());
         if (q.size() >= settings.maxIdlePerKey()) {
             ch.close();
@@ -180,6 +298,30 @@ final class ChannelPool {
         }
         h.markIdle(ep);
         q.addLast(h);
+    }
+
+    /**
+     * A loop's idle connections are swept on that loop, so that a connection unused for
+     * {@code connection_keep_alive} is closed even when no request comes to reuse it.
+     */
+    private Map<String, ArrayDeque<BackendHandler>> startSweeping(EventLoop loop) {
+        Map<String, ArrayDeque<BackendHandler>> byKey = new HashMap<>();
+        long period = Math.clamp(settings.keepAlive().toMillis() / 4, 100, 5_000);
+        sweeps.put(loop, loop.scheduleAtFixedRate(() -> sweep(byKey), period, period, TimeUnit.MILLISECONDS));
+        return byKey;
+    }
+
+    /** Closes the connections idle longer than the keep-alive time (oldest first in each deque). */
+    private void sweep(Map<String, ArrayDeque<BackendHandler>> byKey) {
+        long now = System.nanoTime();
+        long keep = settings.keepAlive().toNanos();
+        for (ArrayDeque<BackendHandler> q : byKey.values()) {
+            BackendHandler h;
+            while ((h = q.peekFirst()) != null && (now - h.idleSince() >= keep || !h.channel().isActive())) {
+                q.pollFirst();
+                h.channel().close();
+            }
+        }
     }
 
     /** An idle connection was closed by its backend: forget it. Runs on its loop. */
@@ -218,6 +360,7 @@ final class ChannelPool {
 
     void close() {
         closed = true;
+        sweeps.values().forEach(f -> f.cancel(false));
         idle.forEach((loop, m) -> {
             if (!loop.isShuttingDown()) {
                 loop.execute(() -> {

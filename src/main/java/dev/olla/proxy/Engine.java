@@ -37,11 +37,12 @@ public final class Engine {
         // both sides); sherpa: plain heap buffers, nothing kept around between requests.
         ByteBufAllocator alloc = olla ? ByteBufAllocator.DEFAULT : new UnpooledByteBufAllocator(false);
         Duration keepAlive = proxy.connectionKeepAlive().isZero() ? Duration.ofSeconds(30) : proxy.connectionKeepAlive();
+        int cap = proxy.maxConnectionsPerEndpoint();
         ChannelPool.Settings settings = olla
                 ? new ChannelPool.Settings(true, 256, keepAlive, alloc, buffer, proxy.connectionTimeout(), true,
-                        proxy.tlsHandshakeTimeout())
+                        proxy.tlsHandshakeTimeout(), cap)
                 : new ChannelPool.Settings(false, 64, keepAlive, alloc, buffer, proxy.connectionTimeout(), false,
-                        proxy.tlsHandshakeTimeout());
+                        proxy.tlsHandshakeTimeout(), cap);
         return new Engine(proxy.engine().name().toLowerCase(Locale.ROOT), new ChannelPool(settings), olla);
     }
 

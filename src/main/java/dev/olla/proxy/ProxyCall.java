@@ -19,6 +19,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
@@ -54,6 +56,12 @@ final class ProxyCall {
         OK,
         /** No connection, or it broke before any response byte: the endpoint may be down; retry. */
         CONNECT_FAILED,
+        /**
+         * A reused connection died after the request was written, before any response byte: the
+         * backend may have started on it, so it is not replayed on that endpoint (a failover to the
+         * next candidate, visible and counted, is as for a connection failure).
+         */
+        LOST_AFTER_SEND,
         /** No response head within proxy.response_header_timeout. */
         HEAD_TIMEOUT,
         /** The backend stopped sending for proxy.read_timeout, or the whole response took too long. */
@@ -62,10 +70,14 @@ final class ProxyCall {
         BROKEN_MID_RESPONSE,
         /** The backend's response could not be decoded. */
         BAD_RESPONSE,
+        /** A response to be buffered was larger than proxy.max_response_buffer. */
+        RESPONSE_TOO_LARGE,
         /** The client went away; the backend request was cancelled. */
         CLIENT_GONE,
         /** The backend lacks the path; the plan's {@link ForwardPlan.Fallback} serves the request instead. */
-        FALLBACK
+        FALLBACK,
+        /** The client stopped reading for server.write_timeout; both connections were closed. */
+        CLIENT_STALLED
     }
 
     private final ProxyService service;
@@ -299,7 +311,7 @@ final class ProxyCall {
                 health.succeeded(s, attempt.permit(), attempt.responseStatus());
                 record(true, ep.name(), attempt.bytes());
             }
-            case CONNECT_FAILED -> {
+            case CONNECT_FAILED, LOST_AFTER_SEND -> {
                 health.connectionFailed(s, attempt.permit(), reason);
                 lastError = reason;
                 candidates.remove(s);
@@ -348,6 +360,17 @@ final class ProxyCall {
                 if (ex.isOpen() && !ex.headSent()) {
                     plan.fallback().instead(s);
                 }
+            }
+            case RESPONSE_TOO_LARGE -> {
+                health.succeeded(s, attempt.permit(), attempt.responseStatus()); // the endpoint answered
+                LOG.warn("endpoint {}: {}", ep.name(), reason);
+                endAfterFailure(ApiError.of(502, "Proxy error: " + reason, "response_too_large"));
+            }
+            case CLIENT_STALLED -> {
+                health.ignored(s, attempt.permit());
+                service.stats().recordWriteStall();
+                LOG.warn("request to endpoint {} dropped: {}", ep.name(), reason);
+                ex.abort(false);
             }
         }
     }
@@ -454,6 +477,18 @@ final class ProxyCall {
         return plan == null ? null : plan.fallback();
     }
 
+    /**
+     * Whether the request may be sent twice (RFC 9110 idempotent methods without side effects, or
+     * a client-supplied Idempotency-Key): only such a request is replayed on a fresh connection
+     * after it was written to one that died.
+     */
+    boolean replayable() {
+        io.netty.handler.codec.http.HttpMethod m = ex.method();
+        return m == io.netty.handler.codec.http.HttpMethod.GET || m == io.netty.handler.codec.http.HttpMethod.HEAD
+                || m == io.netty.handler.codec.http.HttpMethod.OPTIONS
+                || ex.requestHeaders().contains("Idempotency-Key");
+    }
+
     /** The response transform of this request, or null to relay as is. */
     ForwardPlan.ResponseTransform transform() {
         return plan == null ? null : plan.transform();
@@ -479,6 +514,10 @@ final class ProxyCall {
         HttpHeaders headers = ex.requestHeaders();
         if (!headersPrepared) {
             HeaderRules.prepareForwarding(headers, ex.peerIp(), ex.clientIp(), model);
+            if (transform() != null) {
+                // the transform reads the body: a compressed one would be unreadable
+                headers.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+            }
             headersPrepared = true;
         }
         HeaderRules.forEndpoint(headers, ep, lastEndpoint, body.readableBytes());

@@ -10,6 +10,7 @@ public final class ProxyStats {
     private final LongAdder cancelled = new LongAdder();
     private final LongAdder staleReconnects = new LongAdder();
     private final LongAdder backpressurePauses = new LongAdder();
+    private final LongAdder writeStalls = new LongAdder();
     private final LongAdder panicPicks = new LongAdder();
     private final LongAdder lastResortPicks = new LongAdder();
 
@@ -53,6 +54,15 @@ public final class ProxyStats {
 
     void recordBackpressurePause() {
         backpressurePauses.increment();
+    }
+
+    void recordWriteStall() {
+        writeStalls.increment();
+    }
+
+    /** Requests dropped because the client stopped reading for server.write_timeout. */
+    public long writeStalls() {
+        return writeStalls.sum();
     }
 
     /** How often a slow client made the proxy stop reading from a backend. */

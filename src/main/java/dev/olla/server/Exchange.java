@@ -57,6 +57,7 @@ public final class Exchange {
     private String modelName;
     private Runnable closeListener;
     private Runnable writabilityListener;
+    private ChannelFuture lastWrite;
 
     Exchange(HttpServerHandler owner, Channel channel, HttpRequest request, ByteBuf body, String requestId,
             String clientIp, String peerIp) {
@@ -257,13 +258,25 @@ public final class Exchange {
             HttpUtil.setTransferEncodingChunked(head, true);
         }
         headSent = true;
-        return channel.write(head);
+        ChannelFuture f = channel.write(head);
+        lastWrite = f;
+        return f;
     }
 
     /** Writes a body chunk (ownership passes to the channel); flushes when asked. */
     public ChannelFuture sendContent(HttpContent content, boolean flush) {
         bytesOut += content.content().readableBytes();
-        return flush ? channel.writeAndFlush(content) : channel.write(content);
+        ChannelFuture f = flush ? channel.writeAndFlush(content) : channel.write(content);
+        lastWrite = f;
+        return f;
+    }
+
+    /**
+     * How long a response may wait for a client that stopped reading ({@code server.write_timeout}
+     * as nanoseconds; 0 = no limit).
+     */
+    public long writeStallNanos() {
+        return owner.settings().writeTimeout().toNanos();
     }
 
     /** Writes the last chunk, flushes and ends the exchange. */
@@ -280,8 +293,21 @@ public final class Exchange {
      * Ends the exchange by closing the connection without a proper end of body: the client sees a
      * truncated response (an error), never a clean end that hides a failure, and never a hang. A
      * close-delimited body (HTTP/1.0) is ended with a TCP reset, since a plain close would look complete.
+     * What was already relayed is delivered first (flush, then close once it is written), within
+     * {@code server.write_timeout} (or {@link #ABORT_FLUSH_LIMIT} when that is 0).
      */
     public void abort() {
+        abort(true);
+    }
+
+    /** The longest an abort waits for relayed bytes to reach a slow client when write_timeout is 0. */
+    public static final java.time.Duration ABORT_FLUSH_LIMIT = java.time.Duration.ofSeconds(60);
+
+    /**
+     * Like {@link #abort()}; with {@code deliverPending} false the connection closes at once and
+     * whatever is still queued for the client is dropped (a client that stopped reading).
+     */
+    public void abort(boolean deliverPending) {
         if (ended) {
             return;
         }
@@ -290,8 +316,20 @@ public final class Exchange {
             channel.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
         }
         ended = true;
-        channel.flush();
-        channel.close();
+        ChannelFuture pending = lastWrite;
+        if (deliverPending && channel.isActive() && pending != null && !pending.isDone()) {
+            channel.flush();
+            pending.addListener(ChannelFutureListener.CLOSE);
+            long limit = writeStallNanos();
+            long wait = limit > 0 ? limit : ABORT_FLUSH_LIMIT.toNanos();
+            var timer = channel.eventLoop().schedule(() -> {
+                channel.close();
+            }, wait, java.util.concurrent.TimeUnit.NANOSECONDS);
+            channel.closeFuture().addListener(f -> timer.cancel(false));
+        } else {
+            channel.flush();
+            channel.close();
+        }
         owner.exchangeEnded(this, false);
     }
 

@@ -136,6 +136,16 @@ final class HttpServerHandler extends ChannelDuplexHandler {
             content.release();
             return;
         }
+        if (content.decoderResult().isFailure()) {
+            // A broken chunk: the body is incomplete, so nothing of it is handled or forwarded.
+            LOG.debug("malformed request body: {}", String.valueOf(content.decoderResult().cause()));
+            content.release();
+            HttpRequest req = assembling;
+            clearAssembly();
+            discarding = true;
+            reject(req, ApiError.badRequest("Malformed HTTP request body: the chunked encoding is invalid"));
+            return;
+        }
         ByteBuf data = content.content();
         if (data.isReadable()) {
             long have = body == null ? 0 : body.readableBytes();
@@ -294,6 +304,10 @@ final class HttpServerHandler extends ChannelDuplexHandler {
     }
 
     // ------------------------------------------------------------------ exchange lifecycle
+
+    ServerSettings settings() {
+        return settings;
+    }
 
     boolean keepAliveAllowed() {
         return !server.draining();

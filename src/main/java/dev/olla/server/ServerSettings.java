@@ -10,7 +10,9 @@ public record ServerSettings(
         Duration readHeaderTimeout,
         Duration readTimeout,
         Duration idleTimeout,
-        boolean requestLogging) {
+        boolean requestLogging,
+        /* How long a response may make no progress towards a client that stopped reading (0 = no limit). */
+        Duration writeTimeout) {
 
     public static ServerSettings from(OllaConfig.Server s) {
         long header = s.requestLimits().maxHeaderSize();
@@ -19,6 +21,6 @@ public record ServerSettings(
         // Go semantics: an idle keep-alive connection waits idle_timeout, or read_timeout when that is 0.
         Duration idle = !s.idleTimeout().isZero() ? s.idleTimeout() : s.readTimeout();
         return new ServerSettings(s.requestLimits().maxBodySize(), maxHeader, rht, s.readTimeout(), idle,
-                s.requestLogging());
+                s.requestLogging(), s.writeTimeout() == null ? Duration.ZERO : s.writeTimeout());
     }
 }

@@ -59,6 +59,7 @@ public final class SimulatedBackend implements AutoCloseable {
     private final String host;
     private final int requestedPort;
     private final Duration keepAliveTimeout;
+    private final boolean compress;
     private final int ioThreads;
     private final SimFaults faults;
     private final String version;
@@ -81,6 +82,7 @@ public final class SimulatedBackend implements AutoCloseable {
         this.models = List.copyOf(b.models != null ? b.models : defaultModels(b.flavor));
         this.tokens = b.tokens;
         this.interTokenDelayNanos = b.interTokenDelay.toNanos();
+        this.compress = b.compress;
         this.keepAliveTimeout = b.keepAliveTimeout != null ? b.keepAliveTimeout
                 : (b.flavor == SimFlavor.LLAMACPP || b.flavor == SimFlavor.VLLM) ? Duration.ofSeconds(5) : Duration.ZERO;
         this.ioThreads = b.ioThreads;
@@ -165,7 +167,11 @@ public final class SimulatedBackend implements AutoCloseable {
                         channels.add(ch);
                         ch.pipeline()
                                 .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
-                                        .setMaxInitialLineLength(16 * 1024).setMaxHeaderSize(64 * 1024)))
+                                        .setMaxInitialLineLength(16 * 1024).setMaxHeaderSize(64 * 1024)));
+                        if (compress) {
+                            ch.pipeline().addLast("compress", new io.netty.handler.codec.http.HttpContentCompressor());
+                        }
+                        ch.pipeline()
                                 .addLast("aggregator", new HttpObjectAggregator(MAX_BODY))
                                 .addLast("sim", new SimHandler(SimulatedBackend.this));
                     }
@@ -358,6 +364,7 @@ public final class SimulatedBackend implements AutoCloseable {
         private Duration keepAliveTimeout;
         private int ioThreads = 1;
         private String version;
+        private boolean compress;
 
         private Builder(SimFlavor flavor) {
             this.flavor = Objects.requireNonNull(flavor, "flavor");
@@ -414,6 +421,15 @@ public final class SimulatedBackend implements AutoCloseable {
          */
         public Builder keepAliveTimeout(Duration timeout) {
             this.keepAliveTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * Compress response bodies (gzip or deflate) whenever the request's Accept-Encoding allows it,
+         * as a backend behind a compressing reverse proxy does; default off.
+         */
+        public Builder compress(boolean compress) {
+            this.compress = compress;
             return this;
         }
 

@@ -17,7 +17,7 @@ class ConfigDefaultsTest {
     Path dir;
 
     static OllaConfig expectedDefaults() {
-        Server server = new Server("localhost", 40114, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ZERO,
+        Server server = new Server("localhost", 40114, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(60),
                 Duration.ZERO, Duration.ofSeconds(10), true,
                 new RequestLimits(52428800L, 1048576L),
                 new RateLimits(1000, 100, 1000, 50, Duration.ofMinutes(5), false,
@@ -28,7 +28,7 @@ class ConfigDefaultsTest {
                 Duration.ofSeconds(30), Duration.ofSeconds(10),
                 new Retry(true, true, 0),
                 new StickySessions(false, 600, 10000, List.of("session_header", "prefix_hash", "auth_header"), 512),
-                new Filter(List.of(), List.of()), true, 50, 0);
+                new Filter(List.of(), List.of()), true, 50, 0, 32L * 1024 * 1024, 256);
         Endpoint local = new Endpoint("http://localhost:11434", "localhost", "ollama", 100, false, null, null,
                 Duration.ofSeconds(5), Duration.ofSeconds(2), new Filter(List.of(), List.of()), null, Map.of());
         Discovery discovery = new Discovery("static", Duration.ofSeconds(30), new Static(List.of(local)),

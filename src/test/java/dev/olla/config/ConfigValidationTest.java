@@ -122,6 +122,8 @@ class ConfigValidationTest {
                 proxy:
                   stream_buffer_size: -1
                   read_timeout: -5s
+                  max_response_buffer: -1
+                  max_connections_per_endpoint: -2
                   retry:
                     max_attempts: -2
                   sticky_sessions:
@@ -130,6 +132,8 @@ class ConfigValidationTest {
                 """)).containsExactlyInAnyOrder(
                 "proxy.stream_buffer_size: -1 must be >= 0",
                 "proxy.read_timeout: -5s must not be negative",
+                "proxy.max_response_buffer: -1 must be >= 0",
+                "proxy.max_connections_per_endpoint: -2 must be >= 0",
                 "proxy.retry.max_attempts: -2 must be >= 0",
                 "proxy.sticky_sessions.key_sources[1]: \"cookie\" is not one of session_header, prefix_hash, auth_header, ip",
                 "proxy.sticky_sessions.max_sessions: 0 must be greater than 0");
@@ -374,8 +378,9 @@ class ConfigValidationTest {
     }
 
     @Test
-    void nonZeroWriteTimeoutWarns() throws Exception {
-        assertThat(load(dir, "server:\n  write_timeout: 30s\n").warnings()).singleElement().asString()
-                .startsWith("server.write_timeout: 30s");
+    void writeTimeoutIsAStallLimitAndOnlyATinyOneWarns() throws Exception {
+        assertThat(load(dir, "server:\n  write_timeout: 30s\n").warnings()).isEmpty();
+        assertThat(load(dir, "server:\n  write_timeout: 200ms\n").warnings()).singleElement().asString()
+                .startsWith("server.write_timeout: 200ms");
     }
 }

@@ -1,6 +1,5 @@
 package dev.olla.sim;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -20,13 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Keep-alive, pipelining, cancellation, big bodies, stats, lifecycle and the CLI. */
 class SimConnectionTest {
-    static final SimTestSupport.LeakWatch LEAKS = new SimTestSupport.LeakWatch();
     static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
-
-    @AfterAll
-    static void leaks() throws InterruptedException {
-        LEAKS.assertNoLeaks();
-    }
 
     @Test
     void keepAliveServesManyRequestsOnOneConnection() throws Exception {

@@ -1,13 +1,7 @@
 package dev.olla.sim;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
-import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -29,7 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
-/** Helpers shared by the simulator tests: an HTTP client, a raw socket client, JSON, leak checking. */
+/** Helpers shared by the simulator tests: an HTTP client, a raw socket client, JSON, (leaks are checked for every test class by dev.olla.NettyLeakCheck). */
 final class SimTestSupport {
     private SimTestSupport() {
     }
@@ -262,47 +256,6 @@ final class SimTestSupport {
         @Override
         public void close() throws IOException {
             socket.close();
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------ leaks
-
-    /** Captures Netty's leak reports while a test class runs. */
-    static final class LeakWatch {
-        private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        private final Logger logger;
-
-        LeakWatch() {
-            org.slf4j.Logger l = LoggerFactory.getLogger("io.netty.util.ResourceLeakDetector");
-            logger = l instanceof Logger lb ? lb : null;
-            if (logger != null) {
-                appender.start();
-                logger.addAppender(appender);
-            }
-        }
-
-        /** Forces a GC, nudges the leak detector and fails if any buffer leaked. */
-        void assertNoLeaks() throws InterruptedException {
-            if (logger == null) {
-                return;
-            }
-            try {
-                for (int i = 0; i < 3; i++) {
-                    System.gc();
-                    Thread.sleep(20);
-                    for (int k = 0; k < 100; k++) {
-                        ByteBuf b = PooledByteBufAllocator.DEFAULT.buffer(16);
-                        b.release();
-                    }
-                }
-                List<String> leaks = appender.list.stream().map(ILoggingEvent::getFormattedMessage)
-                        .filter(m -> m.contains("LEAK")).toList();
-                if (!leaks.isEmpty()) {
-                    throw new AssertionError("ByteBuf leaks reported:\n" + String.join("\n", leaks));
-                }
-            } finally {
-                logger.detachAppender(appender);
-            }
         }
     }
 }
