@@ -363,7 +363,7 @@ final class ProxyCall {
             }
             case RESPONSE_TOO_LARGE -> {
                 health.succeeded(s, attempt.permit(), attempt.responseStatus()); // the endpoint answered
-                LOG.warn("endpoint {}: {}", ep.name(), reason);
+                LOG.warn("{}", reason);
                 endAfterFailure(ApiError.of(502, "Proxy error: " + reason, "response_too_large"));
             }
             case CLIENT_STALLED -> {
