@@ -145,12 +145,19 @@ declare -A SURL=(
 if [ "$MODE" = streams10k ]; then
   n="${BIG_STREAMS:-10000}"
   echo "10k: $n concurrent streams, one each, $SIM_TOKENS deltas ${SIM_PACE} ms apart" | tee "$out/summary.txt"
-  for t in olla sherpa; do
+  # a proxy holds two descriptors per stream (client and backend)
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((2 * n + 1000)) ]; then
+    echo "WARNING: open-file limit $(ulimit -n) < $((2 * n + 1000)): a proxy cannot hold $n streams here (raise ulimit -Hn)" | tee -a "$out/summary.txt"
+  fi
+  for t in ${BIG_TARGETS:-direct olla sherpa}; do   # direct: what the simulator and client manage alone
     peak=0
     stream "${SURL[$t]}" "$n" 0 "big-$t" s1 > "$out/big-$t.result" & sp=$!
-    while kill -0 $sp 2>/dev/null; do r=$(rss_kb "${PID[$t]}"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.5; done
+    while kill -0 $sp 2>/dev/null; do
+      if [ "$t" != direct ]; then r=$(rss_kb "${PID[$t]}"); [ "$r" -gt "$peak" ] && peak=$r; fi
+      sleep 0.5
+    done
     read -r _ label streams errors incomplete stalls _ _ _ _ < "$out/big-$t.result"
-    echo "$t engine: streams=$streams errors=$errors incomplete=$incomplete stalls=$stalls peak RSS $((peak/1024)) MB (idle $((IDLE_RSS[$t]/1024)) MB)" | tee -a "$out/summary.txt"
+    echo "$t: streams=$streams errors=$errors incomplete=$incomplete stalls=$stalls peak RSS $((peak/1024)) MB (idle $((${IDLE_RSS[$t]:-0}/1024)) MB)" | tee -a "$out/summary.txt"
   done
   echo "Results in $out" >&2
   exit 0
