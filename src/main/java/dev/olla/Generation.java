@@ -2,6 +2,7 @@ package dev.olla;
 
 import dev.olla.balance.Balancers;
 import dev.olla.balance.StickySessions;
+import dev.olla.capacity.CapacityMonitor;
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
@@ -17,6 +18,7 @@ import dev.olla.route.AnthropicRoutes;
 import dev.olla.route.DashboardRoutes;
 import dev.olla.route.MetricsRoutes;
 import dev.olla.route.ModelRoutes;
+import dev.olla.route.PlacementRoutes;
 import dev.olla.route.ProxyRoutes;
 import dev.olla.route.StatusRoutes;
 import dev.olla.route.SystemRoutes;
@@ -60,6 +62,7 @@ final class Generation {
     final ModelDiscovery discovery;
     final ModelRegistry models;
     final ProxyService proxy;
+    final CapacityMonitor capacity;
     final StickySessions sticky;
     final RateLimiter rateLimiter;
     final Cors cors;
@@ -67,8 +70,9 @@ final class Generation {
     final Router router;
 
     private Generation(OllaConfig config, EndpointRegistry endpoints, HealthMonitor health, ModelDiscovery discovery,
-            ModelRegistry models, ProxyService proxy, StickySessions sticky, RateLimiter rateLimiter, Cors cors,
-            ClientAddress clientAddress, Router router) {
+            ModelRegistry models, ProxyService proxy, CapacityMonitor capacity, StickySessions sticky,
+            RateLimiter rateLimiter, Cors cors, ClientAddress clientAddress, Router router) {
+        this.capacity = capacity;
         this.config = config;
         this.endpoints = endpoints;
         this.health = health;
@@ -88,6 +92,7 @@ final class Generation {
         HealthMonitor health = null;
         ModelDiscovery discovery = null;
         ProxyService proxy = null;
+        CapacityMonitor capacity = null;
         try {
             EndpointRegistry fresh = EndpointRegistry.fromConfig(config.discovery().staticConfig().endpoints(),
                     profiles);
@@ -103,6 +108,12 @@ final class Generation {
             health.start();
             discovery.runInitialPass(config.discovery().modelDiscovery().timeout());
             discovery.start();
+            // Residency and occupancy: one pass before serving, then every poll_interval
+            capacity = new CapacityMonitor(endpoints, config.proxy().capacity());
+            if (config.proxy().capacity().enabled()) {
+                capacity.pollOnce(config.proxy().capacity().pollTimeout().plusMillis(200));
+                capacity.start();
+            }
 
             Engine engine = Engine.create(config.proxy());
             StickySessions sticky = previous != null && previous.sticky != null
@@ -111,9 +122,12 @@ final class Generation {
             HealthMonitor monitor = health;
             proxy = new ProxyService(config.proxy(), endpoints, Balancers.create(config.proxy().loadBalancer()),
                     new SharedFeedback(health, monitor::breaker, state), engine, ModelRouter.create(config, models, discovery), sticky);
+            ProxyService queueOwner = proxy;
+            capacity.afterPass(queueOwner::pumpQueue);
             health.addStatusListener((ep, from, to, reason) -> {
                 if (to.routable() && !from.routable()) {
                     engine.warm(ep.endpoint(), workers);
+                    queueOwner.pumpQueue();
                 }
                 // Tell the other instances (what they told us is not echoed back).
                 if (to.routable() != from.routable() && (reason == null || !reason.startsWith(PEER))) {
@@ -132,7 +146,9 @@ final class Generation {
             Router router = new Router();
             SystemRoutes.register(router);
             StatusRoutes.register(router, endpoints, health, serverStats, config, models::modelCount, proxy.stats(),
-                    state::status, proxy.modelStats().tokens());
+                    state::status, proxy.modelStats().tokens(),
+                    s -> queueOwner.queuedByEndpoint().getOrDefault(s.name(), 0));
+            PlacementRoutes.register(router, endpoints, proxy);
             ModelRoutes.register(router, models, endpoints, profiles, discovery);
             ProxyService proxyService = proxy;
             router.get("/internal/stats/models", ex -> ex.json(HttpResponseStatus.OK,
@@ -143,9 +159,12 @@ final class Generation {
             MetricsRoutes.register(router, endpoints, serverStats, proxy, config, models::modelCount, health);
             DashboardRoutes.register(router, config.dashboard());
             ProxyRoutes.register(router, profiles, proxy);
-            return new Generation(config, endpoints, health, discovery, models, proxy, sticky, rateLimiter, cors,
-                    ClientAddress.of(limits), router);
+            return new Generation(config, endpoints, health, discovery, models, proxy, capacity, sticky, rateLimiter,
+                    cors, ClientAddress.of(limits), router);
         } catch (RuntimeException e) {
+            if (capacity != null) {
+                capacity.close();
+            }
             if (proxy != null) {
                 proxy.close();
             }
@@ -203,6 +222,7 @@ final class Generation {
 
     /** Stops probes and discovery now; pooled connections close as their requests end. */
     void retire() {
+        capacity.close();
         health.close();
         discovery.close();
         proxy.close();

@@ -10,4 +10,12 @@ import java.util.List;
  */
 public interface Balancer {
     Candidate choose(List<Candidate> candidates);
+
+    /**
+     * The pick for a request for {@code model} (null = none named): balancers that know residency
+     * ({@code capacity}) prefer endpoints where it is loaded; the others ignore the model.
+     */
+    default Candidate choose(List<Candidate> candidates, String model) {
+        return choose(candidates);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.olla.balance;
 
+import dev.olla.endpoint.BackendLoad;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
 
@@ -19,6 +20,9 @@ import dev.olla.endpoint.EndpointStatus;
  *     {@link Long#MIN_VALUE} when never
  * @param failedSinceHealthy a proxied attempt failed after it was last seen healthy
  * @param healthIgnored panic routing: treat as healthy whatever {@code status} says
+ * @param share the endpoint's configured {@code weight} (>= 1) for the weighted balancers
+ * @param load what the backend last reported about its slots and loaded models ({@link BackendLoad})
+ * @param cap Olla's cap on concurrent requests to it ({@link EndpointState#cap()}; MAX_VALUE = none)
  */
 public record Candidate(
         EndpointState endpoint,
@@ -28,7 +32,23 @@ public record Candidate(
         int priority,
         long lastHealthyNanos,
         boolean failedSinceHealthy,
-        boolean healthIgnored) {
+        boolean healthIgnored,
+        int share,
+        BackendLoad load,
+        int cap) {
+
+    public Candidate {
+        share = Math.max(1, share);
+        load = load == null ? BackendLoad.UNKNOWN : load;
+        cap = cap <= 0 ? Integer.MAX_VALUE : cap;
+    }
+
+    /** A candidate without capacity facts (weight 1, nothing reported, no cap). */
+    public Candidate(EndpointState endpoint, EndpointStatus status, boolean breakerAdmits, int inFlight, int priority,
+            long lastHealthyNanos, boolean failedSinceHealthy, boolean healthIgnored) {
+        this(endpoint, status, breakerAdmits, inFlight, priority, lastHealthyNanos, failedSinceHealthy, healthIgnored, 1,
+                BackendLoad.UNKNOWN, Integer.MAX_VALUE);
+    }
 
     /** The snapshot of one endpoint now. */
     public static Candidate of(EndpointState s, boolean breakerAdmits) {
@@ -36,7 +56,39 @@ public record Candidate(
         long failed = s.lastFailedNanos();
         boolean failedSince = failed != Long.MIN_VALUE && (healthy == Long.MIN_VALUE || failed - healthy > 0);
         return new Candidate(s, s.status(), breakerAdmits, s.inFlight(), s.endpoint().priority(), healthy, failedSince,
-                false);
+                false, s.endpoint().weight(), s.load(), s.cap());
+    }
+
+    // ---- capacity, from the snapshot's figures
+
+    /** Olla's in-flight requests plus the busy slots the backend reports for other clients' work. */
+    public int busy() {
+        return inFlight + load.foreignBusy();
+    }
+
+    /** Free slots as far as known; -1 when the backend publishes none. */
+    public int freeSlots() {
+        return load.slotsKnown() ? Math.max(0, load.slotsTotal() - busy()) : -1;
+    }
+
+    /** Olla's cap reached: no new attempt goes there (the request queues). */
+    public boolean atCap() {
+        return inFlight >= cap;
+    }
+
+    /** Every published slot busy, or the cap reached. */
+    public boolean full() {
+        return freeSlots() == 0 || atCap();
+    }
+
+    /** Requests waiting inside the backend (reported), 0 when unknown. */
+    public int backendQueue() {
+        return Math.max(0, load.waiting());
+    }
+
+    /** Whether {@code model} is loaded there: TRUE/FALSE as reported, null when it publishes no residency. */
+    public Boolean loaded(String model) {
+        return EndpointState.loaded(load, model);
     }
 
     public String name() {
@@ -65,7 +117,7 @@ public record Candidate(
     public Candidate ignoringHealth() {
         return healthIgnored ? this
                 : new Candidate(endpoint, status, breakerAdmits, inFlight, priority, lastHealthyNanos,
-                        failedSinceHealthy, true);
+                        failedSinceHealthy, true, share, load, cap);
     }
 
     @Override

@@ -1,11 +1,14 @@
 package dev.olla.balance;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 
 /**
- * Fewest in-flight requests (from the snapshot). Ties go to the higher priority, then rotate (by
+ * Fewest connections per unit of weight: {@link Candidate#busy()} (Olla's exact in-flight count plus
+ * the busy slots the backend reports for work that did not come through Olla: other clients, another
+ * Olla) divided by the endpoint's {@code weight}. Ties go to the higher priority, then rotate (by
  * name). Busy/warming candidates only when no healthy one exists.
  */
 final class LeastConnectionsBalancer implements Balancer {
@@ -25,31 +28,43 @@ final class LeastConnectionsBalancer implements Balancer {
             return candidates.get(0);
         }
         int level = Ranks.bestLevel(candidates);
-        int minInFlight = Integer.MAX_VALUE;
+        long bestLoad = 0;
+        long bestWeight = 1;
         int bestPriority = Integer.MIN_VALUE;
-        int ties = 0;
         Candidate best = null;
+        int ties = 0;
         for (int i = 0; i < n; i++) {
             Candidate c = candidates.get(i);
             if (c.level() != level) {
                 continue;
             }
-            int f = c.inFlight();
+            long load = c.busy();
+            long w = c.share();
             int p = c.priority();
-            if (f < minInFlight || (f == minInFlight && p > bestPriority)) {
-                minInFlight = f;
-                bestPriority = p;
+            // load / w against bestLoad / bestWeight, without division
+            int cmp = best == null ? -1 : Long.compare(load * bestWeight, bestLoad * w);
+            if (cmp < 0 || (cmp == 0 && p > bestPriority)) {
                 best = c;
+                bestLoad = load;
+                bestWeight = w;
+                bestPriority = p;
                 ties = 1;
-            } else if (f == minInFlight && p == bestPriority) {
+            } else if (cmp == 0 && p == bestPriority) {
                 ties++;
             }
         }
         if (ties <= 1) {
             return best;
         }
-        int index = (cursor.getAndIncrement() & Integer.MAX_VALUE) % ties;
-        return Ranks.nthByName(candidates, level, minInFlight, bestPriority, index, ties);
+        List<Candidate> tied = new ArrayList<>(ties);
+        for (int i = 0; i < n; i++) {
+            Candidate c = candidates.get(i);
+            if (c.level() == level && c.priority() == bestPriority
+                    && (long) c.busy() * bestWeight == bestLoad * c.share()) {
+                tied.add(c);
+            }
+        }
+        return Ranks.rotate(tied, cursor.getAndIncrement());
     }
 
     @Override

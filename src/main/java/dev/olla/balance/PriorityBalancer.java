@@ -5,8 +5,9 @@ import java.util.function.DoubleSupplier;
 
 /**
  * The highest-priority tier among the routable candidates, weighted random within the tier by
- * {@link Candidate#weight()} (healthy 1.0, busy 0.3, warming 0.1). With no routable candidate:
- * uniform over the highest tier of all candidates.
+ * {@link Candidate#weight()} (healthy 1.0, busy 0.3, warming 0.1) times the endpoint's configured
+ * {@code weight}. A candidate whose slots are all busy is passed over while another has one free.
+ * With no routable candidate: uniform over the highest tier of all candidates.
  */
 final class PriorityBalancer implements Balancer {
     private final DoubleSupplier random;
@@ -16,7 +17,8 @@ final class PriorityBalancer implements Balancer {
     }
 
     @Override
-    public Candidate choose(List<Candidate> candidates) {
+    public Candidate choose(List<Candidate> all) {
+        List<Candidate> candidates = Ranks.withoutFull(all);
         int n = candidates.size();
         if (n == 0) {
             return null;
@@ -72,7 +74,7 @@ final class PriorityBalancer implements Balancer {
     }
 
     private static double weight(Candidate c, boolean routableOnly) {
-        return routableOnly ? c.weight() : 1.0;
+        return routableOnly ? c.weight() * c.share() : 1.0;
     }
 
     @Override

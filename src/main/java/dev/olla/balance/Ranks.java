@@ -13,6 +13,51 @@ final class Ranks {
 
     private Ranks() {}
 
+    /**
+     * The candidates that are not {@link Candidate#full() full}, when some are and some are not (the
+     * balancers pass over a backend whose slots are all busy while another has one free); otherwise
+     * the list itself.
+     */
+    static List<Candidate> withoutFull(List<Candidate> list) {
+        int n = list.size();
+        int full = 0;
+        for (int i = 0; i < n; i++) {
+            if (list.get(i).full()) {
+                full++;
+            }
+        }
+        if (full == 0 || full == n) {
+            return list;
+        }
+        List<Candidate> out = new java.util.ArrayList<>(n - full);
+        for (int i = 0; i < n; i++) {
+            Candidate c = list.get(i);
+            if (!c.full()) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    /** Whether any candidate has a configured weight other than 1. */
+    static boolean weighted(List<Candidate> list) {
+        for (int i = 0, n = list.size(); i < n; i++) {
+            if (list.get(i).share() != 1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The {@code index % size}-th of {@code ties} in name order. */
+    static Candidate rotate(List<Candidate> ties, int index) {
+        if (ties.size() == 1) {
+            return ties.get(0);
+        }
+        ties.sort(BY_NAME);
+        return ties.get((index & Integer.MAX_VALUE) % ties.size());
+    }
+
     static int bestLevel(List<Candidate> list) {
         int best = 0;
         for (int i = 0, n = list.size(); i < n; i++) {

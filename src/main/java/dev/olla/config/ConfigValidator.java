@@ -186,6 +186,25 @@ final class ConfigValidator {
             }
         }
         filter("proxy.profile_filter", p.profileFilter());
+        OllaConfig.Capacity cap = p.capacity();
+        if (cap != null && cap.enabled()) {
+            if (cap.pollInterval() == null || cap.pollInterval().compareTo(Duration.ofMillis(100)) < 0) {
+                problems.error("proxy.capacity.poll_interval", GoDuration.format(cap.pollInterval()) + " must be at least 100ms");
+            }
+            if (cap.pollTimeout() == null || cap.pollTimeout().compareTo(Duration.ZERO) <= 0) {
+                problems.error("proxy.capacity.poll_timeout", GoDuration.format(cap.pollTimeout()) + " must be greater than 0");
+            }
+        }
+        OllaConfig.Queue q = p.queue();
+        if (q != null && q.enabled()) {
+            if (q.maxSize() < 1) {
+                problems.error("proxy.queue.max_size", q.maxSize() + " must be at least 1");
+            }
+            if (q.timeout() == null || q.timeout().compareTo(Duration.ZERO) <= 0) {
+                problems.error("proxy.queue.timeout", GoDuration.format(q.timeout()) + " must be greater than 0");
+            }
+            notNegative("proxy.queue.keep_alive_interval", q.keepAliveInterval());
+        }
     }
 
     private Discovery discovery(Discovery d) {
@@ -264,7 +283,8 @@ final class ConfigValidator {
             Map<String, String> headers = EndpointAuth.resolveHeaders(e.headers(), name, path + ".headers", env, problems);
             out.add(new Endpoint(e.url().strip(), name, e.type() == null ? null : e.type().strip(), e.priority(),
                     e.preservePath(), blankToNull(e.healthCheckUrl()), blankToNull(e.modelUrl()), e.checkInterval(),
-                    e.checkTimeout(), e.modelFilter(), auth, headers == null ? Map.of() : headers));
+                    e.checkTimeout(), e.modelFilter(), auth, headers == null ? Map.of() : headers, e.weight(),
+                    e.maxConcurrent()));
         }
         return List.copyOf(out);
     }
@@ -309,6 +329,10 @@ final class ConfigValidator {
             }
         }
         filter(path + ".model_filter", e.modelFilter());
+        if (e.weight() < 1) {
+            problems.error(path + ".weight", e.weight() + " must be at least 1");
+        }
+        notNegative(path + ".max_concurrent", e.maxConcurrent());
     }
 
     /** Null when {@code url} is an absolute http(s) URL with a host and no credentials. */

@@ -61,7 +61,7 @@ public record OllaConfig(
 
     public enum ProxyProfile { AUTO, STREAMING, STANDARD }
 
-    public enum LoadBalancer { PRIORITY, ROUND_ROBIN, LEAST_CONNECTIONS }
+    public enum LoadBalancer { PRIORITY, ROUND_ROBIN, LEAST_CONNECTIONS, CAPACITY }
 
     public record Proxy(
             Engine engine,
@@ -87,7 +87,15 @@ public record OllaConfig(
             /* The largest non-streamed response held to be sent whole (bytes; 0 = no limit). */
             long maxResponseBuffer,
             /* Open connections per backend (olla: per endpoint; sherpa: per host:port); 0 = no limit. */
-            int maxConnectionsPerEndpoint) {}
+            int maxConnectionsPerEndpoint,
+            Capacity capacity,
+            Queue queue) {}
+
+    /** Polling of each backend's slots and loaded models ({@code dev.olla.capacity}). */
+    public record Capacity(boolean enabled, Duration pollInterval, Duration pollTimeout) {}
+
+    /** Requests wait here, fairly across clients, while every candidate is at its cap. */
+    public record Queue(boolean enabled, int maxSize, Duration timeout, Duration keepAliveInterval) {}
 
     /** {@code maxAttempts} 0 = try every candidate once. */
     public record Retry(boolean enabled, boolean onConnectionFailure, int maxAttempts) {}
@@ -130,7 +138,9 @@ public record OllaConfig(
             Filter modelFilter,
             /* null = no auth. */
             Auth auth,
-            Map<String, String> headers) {
+            Map<String, String> headers,
+            int weight,
+            int maxConcurrent) {
 
         /** Header values may carry secrets: only their names are shown. */
         @Override
@@ -138,7 +148,8 @@ public record OllaConfig(
             return "Endpoint[url=" + url + ", name=" + name + ", type=" + type + ", priority=" + priority
                     + ", preservePath=" + preservePath + ", healthCheckUrl=" + healthCheckUrl + ", modelUrl=" + modelUrl
                     + ", checkInterval=" + checkInterval + ", checkTimeout=" + checkTimeout + ", modelFilter=" + modelFilter
-                    + ", auth=" + auth + ", headers=" + (headers == null ? null : headers.keySet() + " (values hidden)") + "]";
+                    + ", auth=" + auth + ", headers=" + (headers == null ? null : headers.keySet() + " (values hidden)")
+                    + ", weight=" + weight + ", maxConcurrent=" + maxConcurrent + "]";
         }
     }
 

@@ -10,7 +10,9 @@ import java.util.Set;
  * A configured backend (immutable). URLs are resolved: {@code healthCheckUrl} and {@code modelUrl}
  * are absolute. {@code requestHeaders} are the endpoint's custom headers plus its auth header(s),
  * sent on proxied requests, health probes and discovery; {@code privateHeaderNames} are the names
- * (lower-case) never copied back from a backend response.
+ * (lower-case) never copied back from a backend response. {@code weight} (>= 1) is the endpoint's share
+ * for the weighted balancers; {@code maxConcurrent} caps Olla's in-flight requests to it (0 = the
+ * backend's published slot count, else unlimited).
  */
 public record Endpoint(
         String name,
@@ -24,7 +26,22 @@ public record Endpoint(
         Duration checkTimeout,
         OllaConfig.Filter modelFilter,
         Map<String, String> requestHeaders,
-        Set<String> privateHeaderNames) {
+        Set<String> privateHeaderNames,
+        int weight,
+        int maxConcurrent) {
+
+    /** An endpoint with weight 1 and no fixed cap. */
+    public Endpoint(String name, URI url, String type, int priority, boolean preservePath, URI healthCheckUrl,
+            URI modelUrl, Duration checkInterval, Duration checkTimeout, OllaConfig.Filter modelFilter,
+            Map<String, String> requestHeaders, Set<String> privateHeaderNames) {
+        this(name, url, type, priority, preservePath, healthCheckUrl, modelUrl, checkInterval, checkTimeout, modelFilter,
+                requestHeaders, privateHeaderNames, 1, 0);
+    }
+
+    public Endpoint {
+        weight = Math.max(1, weight);
+        maxConcurrent = Math.max(0, maxConcurrent);
+    }
 
     public String host() {
         return url.getHost();

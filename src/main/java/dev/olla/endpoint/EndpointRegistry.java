@@ -64,7 +64,7 @@ public final class EndpointRegistry {
         }
         return new Endpoint(e.name(), url, e.type(), e.priority(), e.preservePath(), health, models,
                 e.checkInterval(), e.checkTimeout(), e.modelFilter() == null ? OllaConfig.Filter.ALL : e.modelFilter(),
-                Map.copyOf(headers), Set.copyOf(privateNames));
+                Map.copyOf(headers), Set.copyOf(privateNames), e.weight(), e.maxConcurrent());
     }
 
     /**

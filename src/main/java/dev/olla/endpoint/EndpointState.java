@@ -27,6 +27,9 @@ public final class EndpointState {
     private volatile Instant statusSince;
     private volatile long lastHealthyNanos = Long.MIN_VALUE;
     private volatile long lastFailedNanos = Long.MIN_VALUE;
+    private volatile BackendLoad load = BackendLoad.UNKNOWN;
+    private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> modelInFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private static final VarHandle STATUS;
 
@@ -113,6 +116,133 @@ public final class EndpointState {
     public double successRate() {
         long n = requests.sum();
         return n == 0 ? 100.0 : 100.0 * (n - failures.sum()) / n;
+    }
+
+    /**
+     * Starts an attempt if Olla's in-flight count is below {@link #cap()} (atomically: concurrent
+     * callers on other loops never overshoot the cap). Pair a success with one {@link #attemptEnded}.
+     */
+    public boolean tryAttemptStarted() {
+        int cap = cap();
+        while (true) {
+            int n = inFlight.get();
+            if (n >= cap) {
+                return false;
+            }
+            if (inFlight.compareAndSet(n, n + 1)) {
+                requests.increment();
+                return true;
+            }
+        }
+    }
+
+    /** Undoes a {@link #tryAttemptStarted} whose attempt never ran (its client left first). */
+    public void attemptCancelled() {
+        inFlight.decrementAndGet();
+        requests.add(-1);
+    }
+
+    // ---- capacity (residency and occupancy, written by dev.olla.capacity)
+
+    /** What the backend last reported about its slots and loaded models. */
+    public BackendLoad load() {
+        return load;
+    }
+
+    public void load(BackendLoad next) {
+        load = next == null ? BackendLoad.UNKNOWN : next;
+    }
+
+    /**
+     * Olla's cap on concurrent requests to this endpoint: {@code max_concurrent} when configured, else
+     * the slot count the backend publishes, else unlimited.
+     */
+    public int cap() {
+        int configured = endpoint.maxConcurrent();
+        if (configured > 0) {
+            return configured;
+        }
+        int slots = load.slotsTotal();
+        return slots > 0 ? slots : Integer.MAX_VALUE;
+    }
+
+    /** Olla's in-flight requests plus the busy slots the backend reports for other clients' work. */
+    public int busy() {
+        return inFlight.get() + load.foreignBusy();
+    }
+
+    /** Free slots as far as known: published slots minus {@link #busy()}; -1 when the backend publishes none. */
+    public int freeSlots() {
+        BackendLoad l = load;
+        if (!l.slotsKnown()) {
+            return -1;
+        }
+        return Math.max(0, l.slotsTotal() - inFlight.get() - l.foreignBusy());
+    }
+
+    /** Every published slot is busy, or Olla's cap is reached. */
+    public boolean full() {
+        return freeSlots() == 0 || inFlight.get() >= cap();
+    }
+
+    /** Requests waiting inside the backend (reported), 0 when unknown. */
+    public int backendQueue() {
+        return Math.max(0, load.waiting());
+    }
+
+    /**
+     * Whether {@code model} is loaded here: TRUE/FALSE as the backend reports, null when it publishes
+     * no residency. Ollama names match with or without {@code :latest}.
+     */
+    public Boolean loaded(String model) {
+        return loaded(load, model);
+    }
+
+    /** {@link #loaded(String)} over a given report. */
+    public static Boolean loaded(BackendLoad load, String model) {
+        java.util.Map<String, Instant> m = load.loaded();
+        if (m == null || model == null) {
+            return null;
+        }
+        if (m.containsKey(model)) {
+            return Boolean.TRUE;
+        }
+        if (!model.contains(":") && m.containsKey(model + ":latest")) {
+            return Boolean.TRUE;
+        }
+        if (model.endsWith(":latest") && m.containsKey(model.substring(0, model.length() - 7))) {
+            return Boolean.TRUE;
+        }
+        return Boolean.FALSE;
+    }
+
+    /** Counts a request for {@code model} starting here (per endpoint x model in-flight). */
+    public void modelStarted(String model) {
+        if (model != null) {
+            modelInFlight.computeIfAbsent(model, k -> new AtomicInteger()).incrementAndGet();
+        }
+    }
+
+    /** Pairs {@link #modelStarted}. */
+    public void modelEnded(String model) {
+        if (model != null) {
+            AtomicInteger n = modelInFlight.get(model);
+            if (n != null) {
+                n.decrementAndGet();
+            }
+        }
+    }
+
+    /** Olla's in-flight requests here per model (models with none are left out). */
+    public java.util.Map<String, Integer> modelInFlight() {
+        java.util.Map<String, Integer> out = new java.util.TreeMap<>();
+        modelInFlight.forEach((k, v) -> {
+            int n = v.get();
+            if (n > 0) {
+                out.put(k, n);
+            }
+        });
+        return out;
     }
 
     // ---- health-check bookkeeping (written by the health package)

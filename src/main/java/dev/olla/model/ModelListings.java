@@ -178,6 +178,7 @@ public final class ModelListings {
                 Map<String, Object> a = new LinkedHashMap<>();
                 a.put("endpoint", s.endpointName());
                 a.put("state", s.endpoint().routable() ? s.state() : "offline");
+                a.put("loaded", s.endpoint().loaded(s.nativeName())); // live residency; null = not published
                 availability.add(a);
             }
             olla.put("availability", availability);
@@ -297,6 +298,7 @@ public final class ModelListings {
             a.put("name", s.nativeName());
             a.put("state", s.state());
             a.put("endpoint_status", s.endpoint().status().wire());
+            a.put("loaded", s.endpoint().loaded(s.nativeName()));
             availability.add(a);
         }
         e.put("endpoints", List.copyOf(endpoints));

@@ -392,8 +392,26 @@ public final class ProfileRegistry {
         Profile profile = new Profile(name, display == null ? name : display.strip(), prefixes, openAi, paths,
                 health == null ? "/" : health.strip(), models == null ? "/v1/models" : models.strip(),
                 format == null ? "openai" : format.strip().toLowerCase(Locale.ROOT), anthropic, priority,
-                Collections.unmodifiableMap(capabilities), metrics);
+                Collections.unmodifiableMap(capabilities), metrics, capacity(file, y.capacity()));
         return new Loaded(file, tree, profile, List.copyOf(contextRules), List.copyOf(ports));
+    }
+
+    private static Profile.Capacity capacity(String file, ProfileYaml.CapacityYaml c) throws ProfileException {
+        if (c == null || c.source() == null || c.source().isBlank() || c.source().strip().equalsIgnoreCase("none")) {
+            return Profile.Capacity.NONE;
+        }
+        Profile.CapacitySource source;
+        try {
+            source = Profile.CapacitySource.valueOf(c.source().strip().toUpperCase(Locale.ROOT).replace("-", "").replace("_", ""));
+        } catch (IllegalArgumentException e) {
+            throw new ProfileException(file, "capacity.source: \"" + c.source()
+                    + "\" is not one of llamacpp, ollama, lmstudio, vllm, sglang, none");
+        }
+        String path = blankToNull(c.path());
+        if (path == null) {
+            throw new ProfileException(file, "capacity.path: required when capacity.source is set");
+        }
+        return new Profile.Capacity(source, path.strip(), blankToNull(c.propsPath()), blankToNull(c.metricsPath()));
     }
 
     private static List<String> clean(List<String> values) {

@@ -13,7 +13,10 @@ import java.util.Map;
 @JsonIgnoreProperties(ignoreUnknown = true)
 record ProfileYaml(String name, String version, String displayName, String description, Routing routing,
         Api api, Characteristics characteristics, Detection detection, Models models, Request request,
-        MetricsYaml metrics) {
+        MetricsYaml metrics, CapacityYaml capacity) {
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record CapacityYaml(String source, String path, String propsPath, String metricsPath) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Routing(List<String> prefixes) {}

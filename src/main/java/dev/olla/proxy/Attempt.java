@@ -104,8 +104,8 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         return bytes;
     }
 
+    /** Starts the attempt; the caller has already counted it ({@link EndpointState#tryAttemptStarted}). */
     void start() {
-        target.attemptStarted();
         ex.onClientClose(this::onClientClosed);
         ex.onWritabilityChanged(this::onClientWritability);
         deadlines = Deadlines.of(loop);

@@ -194,6 +194,13 @@ final class ProxyCall {
 
     private void begin(List<EndpointState> endpoints) {
         candidates = new ArrayList<>(endpoints);
+        if (model != null && candidates.removeIf(s -> !modelAllowed(s))) {
+            if (candidates.isEmpty()) {
+                fail(ApiError.of(404, "model '" + model + "' is excluded by the model_filter of every endpoint that could serve it",
+                        "model_not_found"));
+                return;
+            }
+        }
         var retry = service.config().retry();
         boolean retrying = retry.enabled() && retry.onConnectionFailure();
         int n = candidates.size();
@@ -214,7 +221,25 @@ final class ProxyCall {
             for (EndpointState s : candidates) {
                 snapshot.add(Candidate.of(s, health.admits(s)));
             }
-            Chooser.Pick pick = service.chooser().choose(snapshot, this::choose);
+            // Caps: a candidate at its max_concurrent is left out; when every routable one is (or others
+            // already wait for them), the request waits in Olla's queue instead.
+            List<Candidate> open = new ArrayList<>(snapshot.size());
+            List<EndpointState> routable = new ArrayList<>(snapshot.size());
+            boolean routableOpen = false;
+            for (Candidate c : snapshot) {
+                if (c.routable()) {
+                    routable.add(c.endpoint());
+                }
+                if (!c.atCap()) {
+                    open.add(c);
+                    routableOpen |= c.routable();
+                }
+            }
+            if (!routable.isEmpty() && (!routableOpen || service.queue().waitingFor(routable))) {
+                enqueue(routable);
+                return;
+            }
+            Chooser.Pick pick = service.chooser().choose(open, this::choose);
             Candidate chosen = pick.candidate();
             if (chosen == null) {
                 failNothingRoutable(snapshot);
@@ -238,6 +263,11 @@ final class ProxyCall {
                 health.ignored(s, permit);
                 return;
             }
+            if (!s.tryAttemptStarted()) {
+                // a request on another loop took its last slot since the snapshot: choose again
+                health.ignored(s, permit);
+                continue;
+            }
             switch (pick.mode()) {
                 case PANIC -> service.stats().recordPanicPick();
                 case LAST_RESORT -> service.stats().recordLastResortPick();
@@ -246,9 +276,7 @@ final class ProxyCall {
             if (chosen.status().routable() && chosen.breakerAdmits()) {
                 triedRoutable = true;
             }
-            attempts++;
-            ex.endpointName(s.name());
-            new Attempt(this, s, permit).start();
+            startAttempt(s, permit);
             return;
         }
     }
@@ -269,6 +297,79 @@ final class ProxyCall {
         fail(noHealthy());
     }
 
+    /** Starts an attempt on {@code chosen}, whose in-flight count already includes it. */
+    private void startAttempt(EndpointState chosen, Permit permit) {
+        attempts++;
+        ex.endpointName(chosen.name());
+        chosen.modelStarted(model);
+        new Attempt(this, chosen, permit).start();
+    }
+
+    /** Every candidate is at its cap: wait for a slot in Olla's queue, or 503 with Retry-After. */
+    private void enqueue(List<EndpointState> routable) {
+        AdmissionQueue q = service.queue();
+        if (!q.enabled()) {
+            atCapacity("all endpoints are at their max_concurrent");
+            return;
+        }
+        boolean keepAlive = Boolean.TRUE.equals(inspected.stream()) && !ndjson();
+        if (!new QueuedRequest(this, ex, q, routable, clientKey(), keepAlive).start()) {
+            atCapacity("all endpoints are at their max_concurrent and the queue is full (" + q.config().maxSize() + ")");
+        }
+    }
+
+    /** Admitted from the queue with a slot already taken on {@code endpoint}. */
+    void admitted(EndpointState endpoint) {
+        Permit permit = endpoint.routable() ? service.health().acquire(endpoint) : null;
+        if (permit == null) {
+            // went down (or its breaker stopped admitting) while we waited: hand the slot on, choose again
+            endpoint.attemptCancelled();
+            service.queue().released(endpoint);
+            next();
+            return;
+        }
+        triedRoutable = true;
+        startAttempt(endpoint, permit);
+    }
+
+    /** The queue timeout passed before a slot freed. */
+    void queueTimedOut() {
+        atCapacity("no slot freed within proxy.queue.timeout (" + dev.olla.config.GoDuration.format(
+                service.queue().config().timeout()) + ")");
+    }
+
+    private void atCapacity(String why) {
+        ex.responseHeaders().set("Retry-After", "1");
+        fail(ApiError.of(503, "all endpoints busy: " + why, "endpoints_at_capacity"));
+    }
+
+    /** Ollama's native streams are NDJSON: SSE comments would corrupt them. */
+    private boolean ndjson() {
+        return rest.startsWith("/api/") && !rest.startsWith("/api/v0/");
+    }
+
+    /** The fairness key of the queue: the caller's credentials when it sends any, else its address. */
+    private String clientKey() {
+        String auth = ex.requestHeaders().get("Authorization");
+        if (auth == null) {
+            auth = ex.requestHeaders().get("X-Api-Key");
+        }
+        return auth != null ? "auth:" + Integer.toHexString(auth.hashCode()) : "ip:" + ex.clientIp();
+    }
+
+    private boolean modelAllowed(EndpointState s) {
+        var f = s.endpoint().modelFilter();
+        if (f == null || ((f.include() == null || f.include().isEmpty()) && (f.exclude() == null || f.exclude().isEmpty()))) {
+            return true;
+        }
+        String name = model;
+        Map<String, String> rewrite = decision == null ? null : decision.rewrite();
+        if (rewrite != null && rewrite.get(s.name()) != null) {
+            name = rewrite.get(s.name());
+        }
+        return dev.olla.profile.ProfileFilter.allowed(name, f.include(), f.exclude());
+    }
+
     private StickySessions.Key stickyKey;
     private boolean stickyKeyed;
 
@@ -276,7 +377,7 @@ final class ProxyCall {
     private Candidate choose(List<Candidate> routable) {
         StickySessions sticky = service.sticky();
         if (sticky == null) {
-            return service.balancer().choose(routable);
+            return service.balancer().choose(routable, model);
         }
         if (!stickyKeyed) {
             stickyKeyed = true;
@@ -306,6 +407,8 @@ final class ProxyCall {
         EndpointState s = attempt.target();
         Endpoint ep = s.endpoint();
         HealthFeedback health = service.health();
+        s.modelEnded(model);
+        service.queue().released(s);
         switch (outcome) {
             case OK -> {
                 health.succeeded(s, attempt.permit(), attempt.responseStatus());

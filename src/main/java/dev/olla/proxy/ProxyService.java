@@ -46,6 +46,28 @@ public final class ProxyService {
         this.routing = routing;
         // Rows only for names the registry knows; without model routing every name is "unknown".
         this.modelStats = new dev.olla.stats.ModelStats(routing == null ? m -> false : routing::knows);
+        this.queue = new AdmissionQueue(config.queue());
+    }
+
+    private final AdmissionQueue queue;
+
+    AdmissionQueue queue() {
+        return queue;
+    }
+
+    /** Queue figures for status and metrics ({@code depth}, waits, timeouts...). */
+    public java.util.Map<String, Object> queueStats() {
+        return queue.stats();
+    }
+
+    /** Requests waiting in Olla's queue that could use each endpoint. */
+    public java.util.Map<String, Integer> queuedByEndpoint() {
+        return queue.depthByEndpoint();
+    }
+
+    /** Offers free slots to queued requests (after a cap grew or an endpoint recovered). */
+    public void pumpQueue() {
+        queue.pump(registry.all());
     }
 
     /**

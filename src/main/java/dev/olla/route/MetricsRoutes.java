@@ -57,7 +57,8 @@ public final class MetricsRoutes {
             }
         }
         router.get("/internal/metrics", ex -> ex.respond(HttpResponseStatus.OK, CONTENT_TYPE,
-                (metrics.scrape() + legacy(endpoints, server, proxy.stats(), proxy.modelStats(), config, modelCount, health))
+                (metrics.scrape() + legacy(endpoints, server, proxy.stats(), proxy.modelStats(), config, modelCount, health)
+                        + PlacementRoutes.metrics(endpoints, proxy))
                         .getBytes(StandardCharsets.UTF_8)));
     }
 

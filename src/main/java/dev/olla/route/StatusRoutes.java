@@ -76,6 +76,7 @@ public final class StatusRoutes {
     private final Instant startTime;
     private final dev.olla.proxy.ProxyStats proxyStats;
     private java.util.function.Supplier<Map<String, Object>> state;
+    private ToIntFunction<EndpointState> queued = s -> 0;
 
     private StatusRoutes(EndpointRegistry registry, HealthMonitor health, ServerStats serverStats, OllaConfig config,
             ToIntFunction<EndpointState> modelCount, dev.olla.proxy.ProxyStats proxyStats) {
@@ -119,10 +120,19 @@ public final class StatusRoutes {
             ServerStats serverStats, OllaConfig config, ToIntFunction<EndpointState> modelCount,
             dev.olla.proxy.ProxyStats proxyStats, java.util.function.Supplier<Map<String, Object>> state,
             dev.olla.stats.TokenStats tokens) {
+        register(router, registry, health, serverStats, config, modelCount, proxyStats, state, tokens, null);
+    }
+
+    /** @param queued requests waiting in Olla's queue per endpoint (the proxy plugs in here), or null */
+    public static void register(Router router, EndpointRegistry registry, HealthMonitor health,
+            ServerStats serverStats, OllaConfig config, ToIntFunction<EndpointState> modelCount,
+            dev.olla.proxy.ProxyStats proxyStats, java.util.function.Supplier<Map<String, Object>> state,
+            dev.olla.stats.TokenStats tokens, ToIntFunction<EndpointState> queued) {
         StatusRoutes r = new StatusRoutes(registry, health, serverStats, config,
                 modelCount == null ? s -> 0 : modelCount, proxyStats);
         r.state = state;
         r.tokens = tokens;
+        r.queued = queued == null ? s -> 0 : queued;
         router.get("/internal/status", ex -> sendCacheable(ex, r.status()));
         router.get("/internal/status/endpoints", ex -> sendCacheable(ex, r.endpoints()));
         router.get("/internal/process", ex -> ex.json(HttpResponseStatus.OK, r.process()));
@@ -312,6 +322,7 @@ public final class StatusRoutes {
         }
         putTokens(m, s);
         m.put("status_reason", scrub(s.statusReason(), e));
+        m.put("capacity", dev.olla.capacity.CapacityView.of(s, queued.applyAsInt(s)));
         return m;
     }
 

@@ -50,6 +50,8 @@ public final class Exchange {
     private boolean headSent;
     /** The body ends when the connection closes (a streamed response to an HTTP/1.0 client). */
     private boolean closeDelimited;
+    /** A 200 event stream was started ahead of the real response (see {@link #commitEventStream}). */
+    private boolean eventStreamCommitted;
     private boolean ended;
     private int status;
     private long bytesOut;
@@ -220,8 +222,53 @@ public final class Exchange {
         respond(res);
     }
 
+    /**
+     * Starts a {@code 200 text/event-stream} response before the real one is known, so that a request
+     * that waits (queued for a slot) can be sent SSE comment lines ({@link #sendComment}). Afterwards
+     * the real response's head is dropped ({@link #sendHead} only relays its body) and a complete
+     * response ({@link #respond}) goes out as one {@code data:} event ending the stream.
+     */
+    public void commitEventStream() {
+        if (headSent) {
+            return;
+        }
+        io.netty.handler.codec.http.DefaultHttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
+                HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
+        head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        sendHead(head);
+        eventStreamCommitted = true;
+    }
+
+    /** Writes an SSE comment line ({@code : text}) on a committed event stream and flushes it. */
+    public void sendComment(String text) {
+        if (!eventStreamCommitted || ended) {
+            return;
+        }
+        sendContent(new io.netty.handler.codec.http.DefaultHttpContent(
+                Unpooled.copiedBuffer(": " + text + "\n\n", StandardCharsets.UTF_8)), true);
+    }
+
+    /** Whether {@link #commitEventStream} started the response. */
+    public boolean eventStreamCommitted() {
+        return eventStreamCommitted;
+    }
+
     /** Sends a complete response and ends the exchange. */
     public void respond(FullHttpResponse response) {
+        if (eventStreamCommitted && !ended) {
+            // the 200 event stream is already open: the answer becomes its last event
+            String text = response.content().toString(StandardCharsets.UTF_8);
+            response.release();
+            StringBuilder sb = new StringBuilder(text.length() + 16);
+            for (String line : text.split("\n", -1)) {
+                sb.append("data: ").append(line).append('\n');
+            }
+            sb.append('\n');
+            ByteBuf b = Unpooled.copiedBuffer(sb, StandardCharsets.UTF_8);
+            sendLast(new io.netty.handler.codec.http.DefaultLastHttpContent(b));
+            return;
+        }
         if (headSent) {
             response.release();
             throw new IllegalStateException("response already started");
@@ -242,6 +289,10 @@ public final class Exchange {
      * connection closed after the last byte). Returns the write future.
      */
     public ChannelFuture sendHead(HttpResponse head) {
+        if (eventStreamCommitted) {
+            io.netty.util.ReferenceCountUtil.release(head);
+            return channel.newSucceededFuture();
+        }
         if (headSent) {
             throw new IllegalStateException("response already started");
         }

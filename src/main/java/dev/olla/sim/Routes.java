@@ -130,6 +130,12 @@ final class Routes {
             case "/version" -> {
                 return json(h, "{\"version\":\"" + h.sim().version() + "\"}");
             }
+            case "/metrics" -> {
+                ByteBuf b = h.buffer();
+                SlotWire.vllmMetrics(b, h.sim().slots(), h.sim().models());
+                h.sendFull(200, "text/plain; version=0.0.4; charset=utf-8", b, false);
+                return true;
+            }
             default -> {
                 return false;
             }
@@ -181,7 +187,27 @@ final class Routes {
                 }
                 case "/props" -> {
                     SimModel m = models.isEmpty() ? SimModel.of("model") : models.get(0);
-                    send(h, b -> Wire.llamaProps(b, m));
+                    send(h, b -> SlotWire.llamaProps(b, m, h.sim().slots().total()));
+                    return true;
+                }
+                case "/slots" -> {
+                    SimSlots slots = h.sim().slots();
+                    if (ex.uri.contains("fail_on_no_slot=1") && slots.total() > 0 && slots.busy() >= slots.total()) {
+                        // key order as captured (slots--all-busy-fail-on-no-slot)
+                        h.sendFull(503, Wire.jsonType(SimFlavor.LLAMACPP), utf8(h,
+                                "{\"error\":{\"code\":503,\"message\":\"no slot available\",\"type\":\"unavailable_error\"}}"),
+                                false);
+                        return true;
+                    }
+                    SimModel m = models.isEmpty() ? SimModel.of("model") : models.get(0);
+                    send(h, b -> SlotWire.llamaSlots(b, slots, m));
+                    return true;
+                }
+                case "/metrics" -> {
+                    ByteBuf b = h.buffer();
+                    SlotWire.llamaMetrics(b, h.sim().slots());
+                    h.sendFull(200, "text/plain; version=0.0.4", b, false,
+                            Map.of("Process-Start-Time-Unix", String.valueOf(h.sim().startedAtEpochSeconds())));
                     return true;
                 }
                 default -> {
@@ -303,11 +329,7 @@ final class Routes {
         boolean stream = s == null || s.isNull() ? streamDefault : s.asBoolean(streamDefault);
         boolean includeUsage = j.path("stream_options").path("include_usage").asBoolean(false);
         Gen g = new Gen(f, kind, model, echo, promptTokens(j), n, finish, includeUsage, ex.path.startsWith("/api/v0/"));
-        if (stream) {
-            h.startStream(g);
-        } else {
-            h.sendCompletion(g);
-        }
+        h.generate(g, stream);
     }
 
     private static int firstPositive(JsonNode... nodes) {

@@ -109,6 +109,8 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
     private Stream stream;
     private int served;
     private boolean closing;
+    /** The slot the current generation holds or waits for. */
+    private SimSlots.Lease lease;
 
     SimHandler(SimulatedBackend sim) {
         this.sim = sim;
@@ -147,6 +149,7 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         }
         queue.clear();
         current = null;
+        releaseSlot();
         super.channelInactive(ctx);
     }
 
@@ -330,8 +333,17 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         finish(ctx.writeAndFlush(r), close);
     }
 
+    private void releaseSlot() {
+        SimSlots.Lease l = lease;
+        lease = null;
+        if (l != null) {
+            l.release();
+        }
+    }
+
     private void finish(io.netty.channel.ChannelFuture written, boolean close) {
         current = null;
+        releaseSlot();
         if (close) {
             closing = true;
             queue.clear();
@@ -368,6 +380,46 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
                 task.run();
             }
         }, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Runs a generation: takes a slot (waiting in the server's line while all are busy), loads the model
+     * first if it is not loaded ({@code loadDelay}), then streams or answers it.
+     */
+    void generate(Gen g, boolean stream) {
+        Exchange ex = current;
+        Runnable go = () -> {
+            if (current != ex || !ctx.channel().isActive()) {
+                releaseSlot();
+                return;
+            }
+            stats.generationStarted(ex.body);
+            long load = g.model.loaded() ? 0 : sim.loadDelayNanos();
+            Runnable run = () -> {
+                if (load > 0) {
+                    sim.markLoaded(g.model.name(), true);
+                }
+                if (stream) {
+                    startStream(g);
+                } else {
+                    sendCompletion(g);
+                }
+            };
+            if (load > 0) {
+                later(load, run);
+            } else {
+                run.run();
+            }
+        };
+        SimSlots.Lease l = sim.slots().lease(() -> {
+            if (ctx.executor().inEventLoop()) {
+                go.run();
+            } else {
+                ctx.executor().execute(go);
+            }
+        }, g.promptTokens);
+        lease = l;
+        sim.slots().acquire(l);
     }
 
     /** Answers a completion without streaming, after tokens × inter-token delay. */
@@ -524,6 +576,9 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
                 Wire.streamToken(b, g, emitted);
                 writeChunk(b);
                 emitted++;
+                if (lease != null) {
+                    lease.decoded();
+                }
                 if (dropAfter > 0 && emitted >= dropAfter) {
                     drop();
                     return;
@@ -561,6 +616,7 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         private void drop() {
             done = true;
             stream = null;
+            releaseSlot();
             closing = true;
             stats.streamDropped();
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);

@@ -44,6 +44,25 @@ public final class SimStats {
     private final LongAdder acceptedConnections = new LongAdder();
     private final AtomicReference<RecordedRequest> lastRequest = new AtomicReference<>();
     private final java.util.Map<String, RecordedRequest> lastByPath = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Started> started = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final AtomicInteger startedCount = new AtomicInteger();
+    private static final int STARTED_KEPT = 10_000;
+
+    /** A generation that got a slot and started, with the request body (the last 10,000 are kept). */
+    public record Started(long nanoTime, String body) {}
+
+    void generationStarted(String body) {
+        started.add(new Started(System.nanoTime(), body));
+        if (startedCount.incrementAndGet() > STARTED_KEPT) {
+            started.poll();
+            startedCount.decrementAndGet();
+        }
+    }
+
+    /** The generations started, oldest first (what order the server served its requests in). */
+    public List<Started> startedGenerations() {
+        return List.copyOf(started);
+    }
 
     SimStats() {
     }

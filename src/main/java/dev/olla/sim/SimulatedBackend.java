@@ -67,6 +67,8 @@ public final class SimulatedBackend implements AutoCloseable {
     private volatile List<SimModel> models;
     private volatile int tokens;
     private volatile long interTokenDelayNanos;
+    private final SimSlots slots;
+    private final long loadDelayNanos;
 
     private EventLoopGroup group;
     private ChannelGroup channels;
@@ -93,6 +95,8 @@ public final class SimulatedBackend implements AutoCloseable {
             default -> null;
         };
         this.faults = new SimFaults(this::applyRefuse);
+        this.slots = new SimSlots(b.slots >= 0 ? b.slots : b.flavor == SimFlavor.LLAMACPP ? 4 : 0);
+        this.loadDelayNanos = b.loadDelay.toNanos();
     }
 
     /** A builder for a backend of the given flavour (defaults: 127.0.0.1, ephemeral port, 8 tokens, no delay). */
@@ -286,6 +290,36 @@ public final class SimulatedBackend implements AutoCloseable {
         this.models = List.copyOf(models);
     }
 
+    /**
+     * The parallel slots (llama.cpp {@code -np}, vLLM {@code max_num_seqs}, Ollama {@code OLLAMA_NUM_PARALLEL}):
+     * a generation holds one while it runs; beyond them generations wait inside the server, in order.
+     */
+    public SimSlots slots() {
+        return slots;
+    }
+
+    /** How long a generation for a model that is not loaded waits before its first token (then it is loaded). */
+    public Duration loadDelay() {
+        return Duration.ofNanos(loadDelayNanos);
+    }
+
+    private final long startedAt = System.currentTimeMillis() / 1000;
+
+    long startedAtEpochSeconds() {
+        return startedAt;
+    }
+
+    long loadDelayNanos() {
+        return loadDelayNanos;
+    }
+
+    /** Marks a served model loaded (as after a cold load); unknown names are ignored. */
+    public synchronized void markLoaded(String name, boolean loaded) {
+        List<SimModel> now = new java.util.ArrayList<>(models);
+        now.replaceAll(m -> m.name().equals(name) ? m.withLoaded(loaded) : m);
+        models = List.copyOf(now);
+    }
+
     /** Tokens generated per answer (before a request's own limit). */
     public int tokens() {
         return tokens;
@@ -365,6 +399,8 @@ public final class SimulatedBackend implements AutoCloseable {
         private int ioThreads = 1;
         private String version;
         private boolean compress;
+        private int slots = -1;
+        private Duration loadDelay = Duration.ZERO;
 
         private Builder(SimFlavor flavor) {
             this.flavor = Objects.requireNonNull(flavor, "flavor");
@@ -430,6 +466,27 @@ public final class SimulatedBackend implements AutoCloseable {
          */
         public Builder compress(boolean compress) {
             this.compress = compress;
+            return this;
+        }
+
+        /**
+         * Parallel slots; generations beyond them wait inside the server (default: 4 for llama.cpp, as the
+         * fixtures' {@code -np 4}; 0 = unlimited for the others).
+         */
+        public Builder slots(int slots) {
+            if (slots < 0) {
+                throw new IllegalArgumentException("slots < 0");
+            }
+            this.slots = slots;
+            return this;
+        }
+
+        /** Time a generation waits for a model that is not loaded, before it starts (default zero). */
+        public Builder loadDelay(Duration delay) {
+            if (delay.isNegative()) {
+                throw new IllegalArgumentException("negative delay");
+            }
+            this.loadDelay = delay;
             return this;
         }
 

@@ -350,7 +350,7 @@ final class Wire {
         g.writeEndObject();
     }
 
-    private static String llamaFtype(SimModel m) {
+    static String llamaFtype(SimModel m) {
         String q = m.quantization();
         return switch (q) {
             case "F32" -> "all F32";
@@ -452,41 +452,6 @@ final class Wire {
         g.writeStringField("state", m.loaded() ? "loaded" : "not-loaded");
         g.writeNumberField("max_context_length", m.contextLength());
         g.writeEndObject();
-    }
-
-    static void llamaProps(ByteBuf out, SimModel m) {
-        json(out, g -> {
-            g.writeStartObject();
-            g.writeObjectFieldStart("default_generation_settings");
-            g.writeObjectFieldStart("params");
-            g.writeNumberField("seed", 4294967295L);
-            g.writeNumberField("temperature", 0.800000011920929);
-            g.writeNumberField("top_k", 40);
-            g.writeNumberField("top_p", 0.949999988079071);
-            g.writeNumberField("max_tokens", -1);
-            g.writeNumberField("n_predict", -1);
-            g.writeBooleanField("stream", false);
-            g.writeEndObject();
-            g.writeNumberField("n_ctx", m.contextLength());
-            g.writeEndObject();
-            g.writeNumberField("total_slots", 4);
-            g.writeStringField("model_alias", m.name());
-            g.writeStringField("model_ftype", llamaFtype(m));
-            g.writeStringField("model_path", m.name() + ".gguf");
-            g.writeObjectFieldStart("modalities");
-            g.writeBooleanField("vision", m.type() == SimModel.Type.VLM);
-            g.writeBooleanField("video", false);
-            g.writeBooleanField("audio", false);
-            g.writeEndObject();
-            g.writeBooleanField("endpoint_slots", true);
-            g.writeBooleanField("endpoint_props", false);
-            g.writeBooleanField("endpoint_metrics", true);
-            g.writeStringField("bos_token", "<s>");
-            g.writeStringField("eos_token", "</s>");
-            g.writeStringField("build_info", LLAMACPP_BUILD);
-            g.writeBooleanField("is_sleeping", false);
-            g.writeEndObject();
-        });
     }
 
     static void garbage(ByteBuf out) {

@@ -236,7 +236,7 @@ class ConfigLoaderTest {
                     endpoints:
                       - url: http://a:11434
                         type: ollama
-                        weight: 3
+                        weigth: 3
                 model_registry:
                   unification:
                     enabled: true
@@ -249,7 +249,7 @@ class ConfigLoaderTest {
                 "unknown key proxy.retry_backoff (ignored)",
                 "unknown key proxy.retry.foo (ignored)",
                 "unknown key discovery.health_check.interval (ignored)",
-                "unknown key discovery.static.endpoints[0].weight (ignored)",
+                "unknown key discovery.static.endpoints[0].weigth (ignored)",
                 "unknown key model_registry.unification.enabled (ignored)",
                 "unknown key dashboard.gate_internal_api (ignored)",
                 "unknown key surprise (ignored)");

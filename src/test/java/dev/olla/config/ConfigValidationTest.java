@@ -24,7 +24,7 @@ class ConfigValidationTest {
     @Test
     void unknownLoadBalancer() {
         assertThat(problems("proxy:\n  load_balancer: fastest\n")).containsExactly(
-                "proxy.load_balancer: \"fastest\" is not one of priority, round-robin, least-connections");
+                "proxy.load_balancer: \"fastest\" is not one of priority, round-robin, least-connections, capacity");
     }
 
     @Test

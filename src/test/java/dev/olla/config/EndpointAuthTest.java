@@ -163,7 +163,7 @@ class EndpointAuthTest {
     void requestHeadersLetAuthWin() {
         OllaConfig.Auth auth = new OllaConfig.Auth("bearer", "t", null, null, null, null, null, null, null, null);
         OllaConfig.Endpoint e = new OllaConfig.Endpoint("http://a:1", "a", "vllm", 100, false, null, null, null, null,
-                OllaConfig.Filter.ALL, auth, Map.of("authorization", "Bearer custom", "X-Extra", "1"));
+                OllaConfig.Filter.ALL, auth, Map.of("authorization", "Bearer custom", "X-Extra", "1"), 1, 0);
         assertThat(EndpointAuth.requestHeaders(e)).containsOnly(Map.entry("X-Extra", "1"),
                 Map.entry("Authorization", "Bearer t"));
         assertThat(EndpointAuth.authHeaders(null)).isEmpty();

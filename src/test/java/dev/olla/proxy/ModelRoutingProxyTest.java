@@ -150,7 +150,7 @@ class ModelRoutingProxyTest {
             assertThat(r.headers().firstValue("X-Olla-Routing-Strategy")).hasValue("alias");
             SimulatedBackend target = ep.equals("a") ? a : c;
             String real = ep.equals("a") ? "phi4:14b" : "meta-llama/Llama-3.1-8B";
-            assertThat(target.stats().lastRequest().body()).isEqualTo(
+            assertThat(target.stats().lastRequest("/v1/chat/completions").body()).isEqualTo(
                     "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}], \"model\" : \"" + real + "\",\"stream\":false}");
         }
         assertThat(seen).containsExactlyInAnyOrder("a", "c");

@@ -450,11 +450,11 @@ class ModelRoutesTest {
         assertThat(r.headers().firstValue("X-Olla-Routing-Reason")).hasValue("alias \"My-Llama\" resolved to 2 endpoint(s)");
         String ep = r.headers().firstValue("X-Olla-Endpoint").orElseThrow();
         SimulatedBackend hit = ep.equals("ollama-a") ? simA : simB;
-        assertThat(hit.stats().lastRequest().body()).contains("\"model\":\"llama3.2:3b\"");
+        assertThat(hit.stats().lastRequest("/v1/chat/completions").body()).contains("\"model\":\"llama3.2:3b\"");
 
         HttpResponse<String> chat = send("POST", "/olla/proxy/v1/chat/completions", chat("chat"));
         assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
         assertThat(chat.headers().firstValue("X-Olla-Endpoint")).hasValue("lms-d");
-        assertThat(simD.stats().lastRequest().body()).contains("\"model\":\"qwen2.5-7b-instruct\"");
+        assertThat(simD.stats().lastRequest("/v1/chat/completions").body()).contains("\"model\":\"qwen2.5-7b-instruct\"");
     }
 }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Placement benchmark: time to first token on a mixed simulated fleet (a 4-slot and a 1-slot llama.cpp
+# box, warm, and an Ollama box slow to load the model), least-connections versus capacity.
+#
+#   bench/placement.sh [CLIENTS=4] [REQUESTS=200] [balancer...]
+#
+# Builds the jar if needed; everything runs in one JVM on 127.0.0.1 (Olla on ports 18120+).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+. "$root/scripts/jdk.sh"
+olla_find_jdk
+jar=$(ls "$root"/target/olla-*.jar 2>/dev/null | grep -v original | head -1 || true)
+if [ -z "$jar" ]; then
+  (cd "$root" && mvn -B -ntp -q -DskipTests package)
+  jar=$(ls "$root"/target/olla-*.jar | grep -v original | head -1)
+fi
+exec "$JAVA_HOME/bin/java" -cp "$jar" "$here/PlacementBench.java" "$@"
