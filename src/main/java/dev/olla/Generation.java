@@ -153,6 +153,8 @@ final class Generation {
             ProxyService proxyService = proxy;
             router.get("/internal/stats/models", ex -> ex.json(HttpResponseStatus.OK,
                     proxyService.modelStats().snapshot(ex.query() != null && ex.query().contains("include_endpoints=true"))));
+            router.get("/internal/stats/translators", ex -> ex.json(HttpResponseStatus.OK,
+                    dev.olla.stats.TranslatorStats.snapshot(java.util.List.of(proxyService.translatorStats()))));
             router.get("/internal/stats/sticky", ex -> ex.json(HttpResponseStatus.OK,
                     sticky == null ? Map.of("enabled", false) : sticky.stats()));
             AnthropicRoutes.register(router, config.translators().anthropic(), endpoints, profiles, models, proxy);

@@ -23,6 +23,7 @@ public final class ProxyService {
     private final ProxyStats stats = new ProxyStats();
     private final dev.olla.stats.ModelStats modelStats;
     private final dev.olla.stats.Metrics metrics = new dev.olla.stats.Metrics();
+    private final dev.olla.stats.TranslatorStats translatorStats = new dev.olla.stats.TranslatorStats("anthropic");
 
 
     /**
@@ -94,6 +95,11 @@ public final class ProxyService {
             java.util.function.Function<dev.olla.server.Exchange, ForwardPlan> plans) {
         java.util.List<dev.olla.endpoint.EndpointState> typed = compatible(target);
         return exchange -> new ProxyCall(this, exchange, target, typed, plans.apply(exchange)).start();
+    }
+
+    /** The Anthropic translator's counters ({@code /internal/stats/translators}). */
+    public dev.olla.stats.TranslatorStats translatorStats() {
+        return translatorStats;
     }
 
     /** The Prometheus series kept with Micrometer (request duration, TTFT, tokens, JVM). */

@@ -12,6 +12,7 @@ import dev.olla.proxy.ProxyService;
 import dev.olla.proxy.RouteTarget;
 import dev.olla.server.Exchange;
 import dev.olla.server.Router;
+import dev.olla.stats.TranslatorStats;
 import dev.olla.translate.AnthropicRequest;
 import dev.olla.translate.AnthropicTranslator;
 import dev.olla.translate.StreamConverter;
@@ -133,12 +134,21 @@ public final class AnthropicRoutes {
             error(ex, e.status(), e.getMessage());
             return;
         }
+        TranslatorStats.Fallback[] why = {TranslatorStats.Fallback.TRANSLATOR_DOES_NOT_SUPPORT_PASSTHROUGH};
+        long start = System.nanoTime();
+        ex.onEnd(() -> proxy.translatorStats().record("passthrough".equals(ex.responseHeaders().get("X-Olla-Mode")),
+                req.stream(), why[0], !ex.aborted() && ex.status() < 400, (System.nanoTime() - start) / 1000));
         if (cfg.passthroughEnabled()) {
             List<EndpointState> natives = native_.candidates(req.model(), req, AnthropicPassthrough.Use.MESSAGES);
             if (!natives.isEmpty()) {
-                passthrough(ex, natives, AnthropicPassthrough.Use.MESSAGES, s -> translate(ex, req));
+                why[0] = TranslatorStats.Fallback.NONE;
+                passthrough(ex, natives, AnthropicPassthrough.Use.MESSAGES, s -> {
+                    why[0] = TranslatorStats.Fallback.CANNOT_PASSTHROUGH;
+                    translate(ex, req);
+                });
                 return;
             }
+            why[0] = TranslatorStats.Fallback.NO_COMPATIBLE_ENDPOINTS;
         }
         translate(ex, req);
     }

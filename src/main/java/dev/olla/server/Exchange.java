@@ -367,6 +367,12 @@ public final class Exchange {
             channel.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
         }
         ended = true;
+        aborted = true;
+        Runnable l = endListener;
+        if (l != null) {
+            endListener = null;
+            l.run();
+        }
         ChannelFuture pending = lastWrite;
         if (deliverPending && channel.isActive() && pending != null && !pending.isDone()) {
             channel.flush();
@@ -403,8 +409,26 @@ public final class Exchange {
         return keepAlive && !closeDelimited && owner.keepAliveAllowed();
     }
 
+    private Runnable endListener;
+    private boolean aborted;
+
+    /** Whether the response was cut ({@link #abort}) rather than completed. */
+    public boolean aborted() {
+        return aborted;
+    }
+
+    /** Called once (on the event loop) when this exchange's response has been sent completely or cut. */
+    public void onEnd(Runnable listener) {
+        this.endListener = listener;
+    }
+
     private void end(ChannelFuture lastWrite) {
         ended = true;
+        Runnable l = endListener;
+        if (l != null) {
+            endListener = null;
+            l.run();
+        }
         boolean persistent = persistent();
         if (!persistent) {
             lastWrite.addListener(ChannelFutureListener.CLOSE);
