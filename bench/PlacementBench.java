@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * CLIENTS clients send REQUESTS streamed chat completions in all (20 tokens, 10 ms a token), back to back.
  * Each balancer gets a fresh fleet (the cold box cold again) and a fresh Olla.
  *
- * <pre>java -cp target/olla-*.jar bench/PlacementBench.java [CLIENTS=4] [REQUESTS=200] [balancer...]</pre>
+ * <pre>java -cp target/olla.jar bench/PlacementBench.java [CLIENTS=4] [REQUESTS=200] [balancer...]</pre>
  */
 public class PlacementBench {
     static final String BODY = "{\"model\":\"tiny-llama\",\"stream\":true,\"max_tokens\":20,"

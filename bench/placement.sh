@@ -10,9 +10,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 . "$root/scripts/jdk.sh"
 olla_find_jdk
-jar=$(ls "$root"/target/olla-*.jar 2>/dev/null | grep -v original | head -1 || true)
-if [ -z "$jar" ]; then
+jar="$root/target/olla.jar"
+if [ ! -f "$jar" ]; then
   (cd "$root" && mvn -B -ntp -q -DskipTests package)
-  jar=$(ls "$root"/target/olla-*.jar | grep -v original | head -1)
 fi
 exec "$JAVA_HOME/bin/java" -cp "$jar" "$here/PlacementBench.java" "$@"
