@@ -77,49 +77,50 @@ import org.slf4j.LoggerFactory;
 public final class HealthMonitor implements HealthFeedback, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
 
-    /** Tunables; {@link #DEFAULTS} follow the documented behaviour, tests shorten the times. */
+    /**
+     * Tunables; {@link #DEFAULTS} follow the documented behaviour, tests shorten the times.
+     * {@code recheckDelay}: how soon a passive failure brings the next probe, and the first re-check
+     * after a failed probe (doubling up to {@code check_interval}).
+     */
     public record Options(
             int breakerFailureThreshold,
             Duration breakerOpenFor,
             Duration recheckDelay,
-            int maxBackoffMultiplier,
-            Duration maxBackoffDelay,
             double busyLatencyFraction,
             Duration defaultRetryAfter,
             int consecutive5xx) {
 
-        public static final Options DEFAULTS = new Options(3, Duration.ofSeconds(30), Duration.ofSeconds(1), 8,
-                Duration.ofSeconds(60), 0.75, Duration.ofSeconds(30), 0);
+        public static final Options DEFAULTS = new Options(3, Duration.ofSeconds(30), Duration.ofSeconds(1), 0.75,
+                Duration.ofSeconds(30), 0);
 
         public Options {
-            if (breakerFailureThreshold < 1 || maxBackoffMultiplier < 1 || busyLatencyFraction <= 0) {
+            if (breakerFailureThreshold < 1 || busyLatencyFraction <= 0) {
                 throw new IllegalArgumentException("invalid health options");
             }
             Objects.requireNonNull(breakerOpenFor);
             Objects.requireNonNull(recheckDelay);
-            Objects.requireNonNull(maxBackoffDelay);
             Objects.requireNonNull(defaultRetryAfter);
         }
 
         public Options withBreaker(int threshold, Duration openFor) {
-            return new Options(threshold, openFor, recheckDelay, maxBackoffMultiplier, maxBackoffDelay,
+            return new Options(threshold, openFor, recheckDelay,
                     busyLatencyFraction, defaultRetryAfter, consecutive5xx);
         }
 
         public Options withRecheckDelay(Duration d) {
-            return new Options(breakerFailureThreshold, breakerOpenFor, d, maxBackoffMultiplier, maxBackoffDelay,
+            return new Options(breakerFailureThreshold, breakerOpenFor, d,
                     busyLatencyFraction, defaultRetryAfter, consecutive5xx);
         }
 
         /** {@code proxy.consecutive_5xx}: eject (open the breaker) after n consecutive 5xx; 0 = off. */
         public Options withConsecutive5xx(int n) {
-            return new Options(breakerFailureThreshold, breakerOpenFor, recheckDelay, maxBackoffMultiplier,
-                    maxBackoffDelay, busyLatencyFraction, defaultRetryAfter, Math.max(0, n));
+            return new Options(breakerFailureThreshold, breakerOpenFor, recheckDelay,
+                    busyLatencyFraction, defaultRetryAfter, Math.max(0, n));
         }
 
         public Options withDefaultRetryAfter(Duration d) {
-            return new Options(breakerFailureThreshold, breakerOpenFor, recheckDelay, maxBackoffMultiplier,
-                    maxBackoffDelay, busyLatencyFraction, d, consecutive5xx);
+            return new Options(breakerFailureThreshold, breakerOpenFor, recheckDelay,
+                    busyLatencyFraction, d, consecutive5xx);
         }
     }
 
