@@ -91,7 +91,7 @@ public final class PlacementRoutes {
                 q.get("timed_out_total"));
         counterLine(sb, "olla_queue_rejected_total", "Requests answered 503 because the queue was full.",
                 q.get("rejected_total"));
-        family(sb, "olla_queue_wait_seconds", "gauge", "Time requests waited in Olla's queue, by quantile.");
+        family(sb, "olla_queue_wait_seconds", "summary", "Time requests waited in Olla's queue, by quantile.");
         sb.append("olla_queue_wait_seconds{quantile=\"0.5\"} ").append(fmt(((Double) q.get("wait_ms_p50")) / 1000.0)).append('\n');
         sb.append("olla_queue_wait_seconds{quantile=\"0.99\"} ").append(fmt(((Double) q.get("wait_ms_p99")) / 1000.0)).append('\n');
         counterLine(sb, "olla_queue_wait_seconds_total", "Seconds requests spent waiting in Olla's queue.",
