@@ -80,6 +80,8 @@ public final class AnthropicRoutes {
         }
         AnthropicRoutes r = new AnthropicRoutes(cfg, endpoints, profiles, models, proxy);
         router.prefix(BASE + "/", r::dispatch, true);
+        // Errors the server answers before a handler runs (413, 429, 431, 501) in the envelope too.
+        router.errorBody(BASE + "/", (e, requestId) -> AnthropicTranslator.error(e.status().code(), e.message(), requestId));
     }
 
     /** One handler for the family, so that 404 and 405 are Anthropic-shaped too. */

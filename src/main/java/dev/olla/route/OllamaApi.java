@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.olla.proxy.ForwardPlan;
 import dev.olla.server.ApiError;
+import dev.olla.server.ErrorBody;
 import dev.olla.server.Exchange;
 import dev.olla.server.Json;
+import dev.olla.server.Router;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
@@ -25,6 +27,15 @@ final class OllamaApi {
     /** Ollama's error body. */
     static byte[] error(int status, String message, String requestId) {
         return Json.bytes(Map.of("error", message == null ? "" : message));
+    }
+
+    /**
+     * Every error Olla answers itself under {@code base} (404, 405, 413, 429, 431, ...) in Ollama's
+     * shape, except under {@code base/v1/}, where Ollama answers in OpenAI's.
+     */
+    static void errorBodies(Router router, String base) {
+        router.errorBody(base + "/", (e, requestId) -> error(e.status().code(), e.message(), requestId));
+        router.errorBody(base + "/v1/", ErrorBody.OPENAI);
     }
 
     /** Answers an Olla error in Ollama's shape. */

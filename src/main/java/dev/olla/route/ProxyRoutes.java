@@ -37,6 +37,9 @@ public final class ProxyRoutes {
                 String base = "/olla/" + prefix;
                 router.prefix(base + "/", "ollama".equals(p.name())
                         ? proxy.route(target, ex -> OllamaApi.plan(ex, base)) : proxy.route(target), true);
+                if ("ollama".equals(p.name())) {
+                    OllamaApi.errorBodies(router, base);
+                }
                 prefixes.add(prefix);
             }
         }

@@ -207,7 +207,7 @@ public final class Exchange {
     }
 
     public void error(ApiError error) {
-        respond(error.status(), "application/json", error.body());
+        respond(error.status(), "application/json", owner.errorBodyFor(path()).render(error, requestId()));
     }
 
     public void text(HttpResponseStatus status, String text) {

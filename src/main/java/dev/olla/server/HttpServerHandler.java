@@ -275,16 +275,27 @@ final class HttpServerHandler extends ChannelDuplexHandler {
         }
     }
 
+    /** How Olla's own errors look on this path (the route family's shape). */
+    ErrorBody errorBodyFor(String path) {
+        return server.router().errorBodyFor(path);
+    }
+
+    private static String pathOf(String uri) {
+        int q = uri.indexOf('?');
+        return q < 0 ? uri : uri.substring(0, q);
+    }
+
     /** Answers an error before any handler ran, then closes (the rest of the request is not read). */
     private void reject(HttpRequest req, ApiError error) {
         timeouts.requestComplete();
-        byte[] bytes = error.body();
+        String requestId = RequestIds.fromClientOrNew(null);
+        byte[] bytes = errorBodyFor(pathOf(req.uri())).render(error, requestId);
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, error.status(),
                 Unpooled.wrappedBuffer(bytes));
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         res.headers().set(HttpHeaderNames.CONNECTION, "close");
-        res.headers().set(Exchange.REQUEST_ID_HEADER, RequestIds.fromClientOrNew(null));
+        res.headers().set(Exchange.REQUEST_ID_HEADER, requestId);
         if (settings.requestLogging()) {
             LOG.info("{} {} rejected: {} {}", req.method(), req.uri().length() > 200 ? req.uri().substring(0, 200) : req.uri(),
                     error.status().code(), error.message());

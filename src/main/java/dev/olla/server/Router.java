@@ -34,6 +34,7 @@ public final class Router {
 
     private final Map<String, List<Route>> exact = new HashMap<>();
     private final List<PrefixRoute> prefixes = new ArrayList<>();
+    private final List<PrefixBody> errorBodies = new ArrayList<>();
     private static final Match NOT_FOUND = new Match(null, false, 404);
     private static final Match NOT_ALLOWED = new Match(null, false, 405);
 
@@ -64,6 +65,29 @@ public final class Router {
         prefixes.add(new PrefixRoute(prefix, new Route(Set.of(), handler, proxyRoute)));
         prefixes.sort(Comparator.comparingInt((PrefixRoute p) -> p.prefix.length()).reversed());
         return this;
+    }
+
+    /**
+     * Olla's own errors on every path under {@code prefix} are written by {@code body} (the longest
+     * registered prefix wins; {@link ErrorBody#OPENAI} restores the default below a prefix).
+     */
+    public Router errorBody(String prefix, ErrorBody body) {
+        errorBodies.add(new PrefixBody(prefix, body));
+        errorBodies.sort(Comparator.comparingInt((PrefixBody p) -> p.prefix.length()).reversed());
+        return this;
+    }
+
+    /** The error writer for a request path: the registered one, else {@link ErrorBody#OPENAI}. */
+    public ErrorBody errorBodyFor(String path) {
+        for (PrefixBody p : errorBodies) {
+            if (path.startsWith(p.prefix)) {
+                return p.body;
+            }
+        }
+        return ErrorBody.OPENAI;
+    }
+
+    private record PrefixBody(String prefix, ErrorBody body) {
     }
 
     /** Exact paths registered with methods only; used to list routes at start-up. */

@@ -406,6 +406,24 @@ class ModelRoutesTest {
     }
 
     @Test
+    void errorsTheServerAnswersItselfAreShapedByTheRouteFamily() throws Exception {
+        // 405 from the router (pull is POST only) and 501 for TRACE, before any handler runs
+        HttpResponse<String> notAllowed = send("GET", "/olla/ollama/api/pull", null);
+        assertThat(notAllowed.statusCode()).isEqualTo(405);
+        assertThat(Json.MAPPER.readTree(notAllowed.body()).path("error").asText()).as(notAllowed.body())
+                .isEqualTo("Method not allowed");
+        HttpResponse<String> trace = send("TRACE", "/olla/ollama/api/chat", null);
+        assertThat(trace.statusCode()).isEqualTo(501);
+        assertThat(Json.MAPPER.readTree(trace.body()).path("error").isTextual()).as(trace.body()).isTrue();
+        HttpResponse<String> traceV1 = send("TRACE", "/olla/ollama/v1/chat/completions", null);
+        assertThat(Json.MAPPER.readTree(traceV1.body()).path("error").path("type").asText()).as(traceV1.body())
+                .isEqualTo("not_supported_error");
+        HttpResponse<String> openai = send("TRACE", "/olla/openai/v1/chat/completions", null);
+        assertThat(Json.MAPPER.readTree(openai.body()).path("error").path("message").asText()).as(openai.body())
+                .contains("TRACE");
+    }
+
+    @Test
     void modelRoutingDoesNotDependOnTheContentType() throws Exception {
         // curl -d '{...}' sends application/x-www-form-urlencoded
         for (int i = 0; i < 4; i++) {

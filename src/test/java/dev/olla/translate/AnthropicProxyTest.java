@@ -234,6 +234,12 @@ class AnthropicProxyTest {
             assertThat(err.path("type").asText()).as(r.body()).isEqualTo("error");
             assertThat(err.path("error").path("type").asText()).isIn("not_found_error", "api_error");
         }
+        // errors the server answers before any handler (here 501 for TRACE) are in the envelope too
+        HttpResponse<String> trace = TestOlla.client().send(java.net.http.HttpRequest.newBuilder(
+                olla.uri("/olla/anthropic/v1/messages")).method("TRACE", java.net.http.HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(trace.statusCode()).isEqualTo(501);
+        assertThat(JSON.readTree(trace.body()).path("type").asText()).as(trace.body()).isEqualTo("error");
         JsonNode one = JSON.readTree(olla.get("/olla/anthropic/v1/models/gpt-oss-20b").body());
         assertThat(one.path("type").asText()).isEqualTo("model");
         assertThat(one.path("id").asText()).isEqualTo("gpt-oss-20b");
