@@ -64,6 +64,11 @@ test('dashboard shows endpoints, moving numbers, tokens and a dead endpoint in r
       assert.equal((await row.locator('td.status').first().textContent()).trim(), 'healthy');
     }
     await page.locator('#system-status.healthy').waitFor({ timeout: 10_000 });
+    // the backend's own load: the Ollama sim publishes its loaded models (/api/ps), vLLM its running requests
+    await page.waitForFunction(() => /loaded/.test(document.querySelector('tr[data-endpoint="gpu0"] td.slots')?.textContent || ''),
+      null, { timeout: 10_000 });
+    await page.waitForFunction(() => /running/.test(document.querySelector('tr[data-endpoint="vllm-box"] td.slots')?.textContent || ''),
+      null, { timeout: 10_000 });
 
     // a number that moves when traffic flows
     const before = number(await page.locator('#total-requests').textContent());

@@ -261,6 +261,7 @@ public final class StatusRoutes {
         putInstant(m, "next_check_at", s.nextCheck());
         m.put("circuit_breaker", circuit(s));
         m.put("status_reason", scrub(s.statusReason(), e));
+        m.put("capacity", dev.olla.capacity.CapacityView.of(s, queued.applyAsInt(s)));
         return m;
     }
 

@@ -115,6 +115,7 @@ function renderStatus(s) {
       el('td', { class: 'status ' + hc }, e.status),
       el('td', { class: 'status ' + (breaker === 'closed' ? 'ok' : breaker === 'open' ? 'bad' : 'warn') }, breaker),
       el('td', { class: 'in-flight' }, fmt(e.connections)),
+      el('td', { class: 'slots' }, slots(e.capacity)),
       el('td', { class: 'requests' }, fmt(e.requests)),
       el('td', {}, e.success_rate),
       el('td', {}, e.avg_latency),
@@ -123,7 +124,19 @@ function renderStatus(s) {
       el('td', {}, e.issues || ''));
   });
   $('endpoint-rows').replaceChildren(...(rows.length ? rows
-    : [el('tr', {}, el('td', { colspan: '11', class: 'empty' }, 'no endpoints configured'))]));
+    : [el('tr', {}, el('td', { colspan: '12', class: 'empty' }, 'no endpoints configured'))]));
+}
+
+// What the backend reports of its own load (placement): "busy/total", loaded models, Olla's queue.
+function slots(c) {
+  if (!c) return '–';
+  const parts = [];
+  if (c.slots_total != null) parts.push(fmt(c.slots_busy ?? 0) + '/' + fmt(c.slots_total) + ' busy');
+  else if (c.slots_busy != null) parts.push(fmt(c.slots_busy) + ' running');
+  if (c.backend_waiting) parts.push(fmt(c.backend_waiting) + ' waiting');
+  if (c.loaded_models) parts.push(c.loaded_models.length + ' loaded');
+  if (c.queued) parts.push(fmt(c.queued) + ' queued');
+  return parts.length ? parts.join(', ') : '–';
 }
 
 // ---------------------------------------------------------------- models
@@ -146,8 +159,10 @@ function renderModels() {
       const health = state.endpointStatus.get(a.endpoint);
       const up = !health || healthClass(health) !== 'bad';
       const ok = up && (a.state === 'available' || a.state === 'loaded');
-      const why = up ? a.state : health;
-      where.append(el('span', { class: ok ? 'ok' : 'bad', title: why }, a.endpoint + (ok ? '' : ' (' + why + ')')));
+      // live residency from the backend (placement): not loaded = the first request waits for a load
+      const why = up ? (a.loaded === false ? 'cold' : a.state) : health;
+      where.append(el('span', { class: ok ? 'ok' : 'bad', title: why },
+        a.endpoint + (ok ? (a.loaded === false ? ' (cold)' : '') : ' (' + why + ')')));
     }
     if (!m) where.append(el('span', {}, name === 'unknown' ? 'names no endpoint serves' : 'not listed'));
     return el('tr', { 'data-model': name },
