@@ -21,6 +21,11 @@ pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  # `timeout` and the JVMs under it outlive their subshell: stop every process that runs from this
+  # stage's own temporary directory (a unique path, so nothing else matches).
+  pkill -TERM -f -- "$work/" 2>/dev/null || true
+  for _ in 1 2 3 4 5 6 7 8 9 10; do pgrep -f -- "$work/" >/dev/null || break; sleep 0.5; done
+  pkill -KILL -f -- "$work/" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
