@@ -167,6 +167,11 @@ public final class RedisState implements SharedState {
                 pubsub = ps;
             }
             conn.sync().ping();
+            if (!pubsub.isOpen()) {
+                // the command connection is back but the subscriber is still reconnecting: a pin or an
+                // observation published now would be missed, so stay local until both are up
+                throw new IllegalStateException("Redis pub/sub connection not yet re-established");
+            }
             int n = resyncPins();
             if (degraded.compareAndSet(true, false)) {
                 LOG.info("state: Redis at {} in use (prefix {}); {} pin(s) loaded", where, prefix, n);
