@@ -112,6 +112,34 @@ public final class RawHttp implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads like a slow client until the server closes the connection: at most {@code bytesPerRead}
+     * bytes, then a pause of {@code pauseMillis}; returns false on timeout.
+     */
+    public boolean readSlowlyToEof(int bytesPerRead, long pauseMillis, long timeoutMillis) throws IOException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        socket.setSoTimeout((int) Math.max(1, timeoutMillis));
+        byte[] buf = new byte[bytesPerRead];
+        try {
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                record(buf, n);
+                if (System.currentTimeMillis() > deadline) {
+                    return false;
+                }
+                Thread.sleep(pauseMillis);
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (IOException e) {
+            return true; // reset counts as closed
+        }
+    }
+
     private void record(byte[] buf, int n) {
         byte[] copy = java.util.Arrays.copyOf(buf, n);
         reads.add(new Read((System.nanoTime() - sentAt) / 1_000_000, copy));
