@@ -145,9 +145,9 @@ final class Generation {
 
             Router router = new Router();
             SystemRoutes.register(router);
-            StatusRoutes.register(router, endpoints, health, serverStats, config, models::modelCount, proxy.stats(),
-                    state::status, proxy.modelStats().tokens(),
-                    s -> queueOwner.queuedByEndpoint().getOrDefault(s.name(), 0));
+            StatusRoutes.register(router, new StatusRoutes.Sources(endpoints, health, serverStats, config,
+                    models::modelCount, proxy.stats(), state::status, proxy.modelStats().tokens(),
+                    s -> queueOwner.queuedByEndpoint().getOrDefault(s.name(), 0)));
             PlacementRoutes.register(router, endpoints, proxy);
             ModelRoutes.register(router, models, endpoints, profiles, discovery);
             ProxyService proxyService = proxy;

@@ -80,7 +80,7 @@ public final class ModelRoutes {
         router.get("/internal/status/models", ex -> {
             QueryStringDecoder q = query(ex);
             boolean group = "true".equalsIgnoreCase(param(q, "detailed")) || "family".equalsIgnoreCase(param(q, "group"));
-            StatusRoutes.sendCacheable(ex, ModelListings.status(models.models(), Instant.now(), group));
+            CacheableJson.send(ex, ModelListings.status(models.models(), Instant.now(), group));
         });
         router.get("/olla/proxy/v1/models", ex -> r.scoped(ex, "openai", null, false));
         router.prefix("/olla/proxy/v1/models/", ex -> r.retrieve(ex, "/olla/proxy/v1/models/", "openai", null, false),

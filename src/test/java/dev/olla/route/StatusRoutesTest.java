@@ -69,7 +69,8 @@ class StatusRoutesTest {
         workers = Transport.newGroup(1, "t");
         Router router = new Router();
         server = new OllaServer("127.0.0.1", 0, ServerSettings.from(config.server()), router, boss, workers);
-        StatusRoutes.register(router, registry, health, server.stats(), config, s -> s == gpu1 ? 7 : 0);
+        StatusRoutes.register(router,
+                StatusRoutes.Sources.of(registry, health, server.stats(), config).withModelCount(s -> s == gpu1 ? 7 : 0));
         server.start();
         base = "http://127.0.0.1:" + server.port();
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
