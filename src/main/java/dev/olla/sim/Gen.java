@@ -22,6 +22,8 @@ final class Gen {
     /** LM Studio {@code /api/v0/*}: responses carry {@code stats}, {@code model_info}, {@code runtime}. */
     final boolean lmStudioV0;
     final long startNanos = System.nanoTime();
+    /** The role-only chunk has been sent (with the headers, or by a fault); it is not sent twice. */
+    boolean roleSent;
     long firstTokenNanos;
     long endNanos;
 

@@ -33,6 +33,16 @@ public final class SimCli {
               --and                  the options after it describe another backend (same process)
               --version V            server version to report and behave as, e.g. 0.14.0 for an Ollama
                                      with the Anthropic Messages API (default: Ollama 0.12.6, vLLM 0.11.0)
+            faults (see SimFaults; N = a number of requests or "all"; generations = chat, completions,
+            Ollama generate, Anthropic messages; health checks and model lists are never delayed):
+              --load-delay-ms MS     generation requests wait MS before their headers (a model loading)
+              --stall-after-head-ms MS   streams send their headers, then nothing for MS, then go on
+              --stall-with-role      ... and send the role-only chunk before the stall
+              --drop-after-tokens N  streams die after N tokens: flushed, then closed without an end
+              --fault-requests N     limit the three options above to the first N requests (default all)
+              --error-first N        N streams answer 200, then an error event as first payload, then end
+              --error-body-200 N     N generations answer 200 with the flavour's error object as the body
+              --reset-after-role N   N streams send the role-only chunk, then reset the connection (RST)
             """;
 
     /** Entry point; see the class documentation. */
@@ -97,6 +107,14 @@ public final class SimCli {
         int threads = 1;
         Long keepAliveMs = null;
         String version = null;
+        long loadDelayMs = 0;
+        long stallMs = 0;
+        boolean stallRole = false;
+        int dropAfter = -1;
+        int faultRequests = SimFaults.ALL;
+        int errorFirst = 0;
+        int errorBody200 = 0;
+        int resetAfterRole = 0;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = null;
@@ -110,6 +128,7 @@ public final class SimCli {
                     out.print(USAGE);
                     return List.of();
                 }
+                case "--stall-with-role" -> stallRole = true;
                 default -> {
                     if (v == null) {
                         if (i + 1 >= args.length) {
@@ -130,6 +149,13 @@ public final class SimCli {
                         case "--threads" -> threads = intArg(a, v);
                         case "--keep-alive-timeout-ms" -> keepAliveMs = (long) intArg(a, v);
                         case "--version" -> version = v;
+                        case "--load-delay-ms" -> loadDelayMs = intArg(a, v);
+                        case "--stall-after-head-ms" -> stallMs = intArg(a, v);
+                        case "--drop-after-tokens" -> dropAfter = intArg(a, v);
+                        case "--fault-requests" -> faultRequests = requestsArg(a, v);
+                        case "--error-first" -> errorFirst = requestsArg(a, v);
+                        case "--error-body-200" -> errorBody200 = requestsArg(a, v);
+                        case "--reset-after-role" -> resetAfterRole = requestsArg(a, v);
                         default -> throw new IllegalArgumentException("unknown option " + a);
                     }
                 }
@@ -153,7 +179,13 @@ public final class SimCli {
                     b.keepAliveTimeout(Duration.ofMillis(keepAliveMs));
                 }
                 SimulatedBackend sim = b.build().start();
-                sim.faults().firstByteDelay(Duration.ofMillis(firstByteMs));
+                sim.faults().firstByteDelay(Duration.ofMillis(firstByteMs))
+                        .loadDelay(Duration.ofMillis(loadDelayMs), faultRequests)
+                        .stallAfterHead(Duration.ofMillis(stallMs), stallRole, faultRequests)
+                        .dropAfterTokens(dropAfter, faultRequests)
+                        .errorFirst(errorFirst)
+                        .errorBody200(errorBody200)
+                        .resetAfterRole(resetAfterRole);
                 sims.add(sim);
                 out.println(sim.baseUrl());
             }
@@ -163,6 +195,10 @@ public final class SimCli {
         }
         out.flush();
         return sims;
+    }
+
+    private static int requestsArg(String name, String v) {
+        return v.trim().equalsIgnoreCase("all") ? SimFaults.ALL : intArg(name, v);
     }
 
     private static int intArg(String name, String v) {

@@ -64,6 +64,21 @@ public enum SimFlavor {
         return this != OLLAMA && this != LMSTUDIO && (path.equals("/health") || (this == LLAMACPP && path.equals("/v1/health")));
     }
 
+    /**
+     * Whether a request starts a generation, on any flavour: a POST to a chat or completions route
+     * ({@code /v1/chat/completions}, {@code /v1/completions}, llama.cpp's {@code /chat/completions},
+     * {@code /completions}, {@code /completion}, LM Studio's {@code /api/v0/...}), Ollama's {@code /api/chat} and
+     * {@code /api/generate}, or the Anthropic {@code /v1/messages}. {@link SimFaults#loadDelay(java.time.Duration)} applies
+     * to these only.
+     */
+    public static boolean isGenerationRoute(String method, String path) {
+        if (!method.equals("POST")) {
+            return false;
+        }
+        return path.endsWith("/completions") || path.equals("/completion") || path.equals("/api/chat")
+                || path.equals("/api/generate") || path.equals("/v1/messages");
+    }
+
     /** Parses a flavour name: the enum name or {@link #id()}, case-insensitive; also {@code lm-studio}, {@code llama.cpp}. */
     public static SimFlavor parse(String s) {
         String k = s.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "").replace(".", "");

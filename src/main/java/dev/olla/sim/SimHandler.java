@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -212,8 +213,15 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
             armIdle();
             return;
         }
-        long delay = sim.faults().firstByteDelay().toNanos();
         Exchange ex = current;
+        long delay = sim.faults().firstByteDelay().toNanos();
+        if (SimFlavor.isGenerationRoute(ex.method, ex.path)) {
+            long load = sim.faults().takeLoadDelayNanos();
+            if (load > 0) {
+                stats.faultInjected();
+                delay += load;
+            }
+        }
         if (delay > 0) {
             pending = ctx.executor().schedule(() -> {
                 pending = null;
@@ -388,6 +396,13 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
      */
     void generate(Gen g, boolean stream) {
         Exchange ex = current;
+        if (sim.faults().takeErrorBody200()) {
+            stats.faultInjected();
+            ByteBuf b = buffer();
+            Wire.error(b, flavor, !ollamaNative(g), 500, faultMessage(g), null, null);
+            sendFull(200, Wire.jsonType(flavor), b, false);
+            return;
+        }
         Runnable go = () -> {
             if (current != ex || !ctx.channel().isActive()) {
                 releaseSlot();
@@ -439,7 +454,15 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         });
     }
 
-    /** Starts streaming a completion. */
+    private static boolean ollamaNative(Gen g) {
+        return g.kind == Gen.Kind.OLLAMA_CHAT || g.kind == Gen.Kind.OLLAMA_GENERATE;
+    }
+
+    private String faultMessage(Gen g) {
+        return flavor == SimFlavor.OLLAMA ? "an error was encountered while running the model" : Wire.faultMessage(flavor, 500);
+    }
+
+    /** Starts streaming a completion (or the stream fault the switchboard holds for it). */
     void startStream(Gen g) {
         Exchange ex = current;
         boolean close = shouldClose(ex, 200, false);
@@ -455,17 +478,72 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         }
         h.add("Transfer-Encoding", HttpHeaderValues.CHUNKED);
         connectionHeaders(h, ex, close);
-        Stream s = new Stream(g, close);
+        SimFaults faults = sim.faults();
+        SimFaults.Stall stall = null;
+        if (!ex.head()) {
+            if (faults.takeErrorFirst()) {
+                stats.faultInjected();
+                ctx.write(r, ctx.voidPromise());
+                ByteBuf b = buffer();
+                Wire.streamError(b, g, faultMessage(g));
+                writeChunk(b);
+                finish(ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), close);
+                return;
+            }
+            if (faults.takeResetAfterRole()) {
+                stats.faultInjected();
+                resetAfterRole(r, g);
+                return;
+            }
+            stall = faults.takeStall();
+            if (stall != null) {
+                stats.faultInjected();
+            }
+        }
+        Stream s = new Stream(g, close, stall == null ? faults.takeDropAfterTokens() : -1);
         stream = s;
         stats.streamStarted();
         ctx.write(r, ctx.voidPromise());
-        if (!ex.head()) {
+        if (!ex.head() && (stall == null || stall.roleChunk())) {
             ByteBuf head = buffer();
-            Wire.streamHead(head, g);
+            if (stall != null) {
+                Wire.roleChunk(head, g);
+            } else {
+                Wire.streamHead(head, g);
+            }
             writeChunk(head);
         }
         ctx.flush();
-        s.begin();
+        if (stall == null) {
+            s.begin();
+            return;
+        }
+        later(stall.duration().toNanos(), () -> {
+            if (stream != s) {
+                return;
+            }
+            ByteBuf head = buffer();
+            Wire.streamHead(head, g);
+            writeChunk(head);
+            ctx.flush();
+            s.begin();
+        });
+    }
+
+    /** Sends the headers and the role-only chunk, then resets the connection (RST, SO_LINGER 0) 20 ms later. */
+    private void resetAfterRole(HttpResponse r, Gen g) {
+        closing = true;
+        queue.clear();
+        ctx.write(r, ctx.voidPromise());
+        ByteBuf b = buffer();
+        Wire.roleChunk(b, g);
+        writeChunk(b);
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> ctx.executor().schedule(() -> {
+            if (ctx.channel().isActive()) {
+                ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                ctx.close();
+            }
+        }, 20, TimeUnit.MILLISECONDS));
     }
 
     /**
@@ -521,15 +599,16 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         private final Gen g;
         private final boolean close;
         private final long delay = sim.interTokenDelayNanos();
-        private final int dropAfter = sim.faults().dropAfterTokens();
+        private final int dropAfter;
         private int emitted;
         private boolean done;
         private boolean waiting;
         private ScheduledFuture<?> next;
 
-        Stream(Gen g, boolean close) {
+        Stream(Gen g, boolean close, int dropAfter) {
             this.g = g;
             this.close = close;
+            this.dropAfter = dropAfter;
         }
 
         void begin() {

@@ -40,6 +40,7 @@ public final class SimStats {
     private final LongAdder completedStreams = new LongAdder();
     private final LongAdder cancelledStreams = new LongAdder();
     private final LongAdder droppedStreams = new LongAdder();
+    private final LongAdder faultsInjected = new LongAdder();
     private final AtomicInteger openConnections = new AtomicInteger();
     private final LongAdder acceptedConnections = new LongAdder();
     private final AtomicReference<RecordedRequest> lastRequest = new AtomicReference<>();
@@ -127,6 +128,7 @@ public final class SimStats {
         completedStreams.reset();
         cancelledStreams.reset();
         droppedStreams.reset();
+        faultsInjected.reset();
         acceptedConnections.reset();
         lastRequest.set(null);
         lastByPath.clear();
@@ -156,6 +158,18 @@ public final class SimStats {
     void streamCancelled() {
         activeStreams.decrementAndGet();
         cancelledStreams.increment();
+    }
+
+    void faultInjected() {
+        faultsInjected.increment();
+    }
+
+    /**
+     * Requests hit by a budgeted {@link SimFaults} switch (errorFirst, errorBody200, resetAfterRole,
+     * stallAfterHead, loadDelay); dropAfterTokens is counted by {@link #droppedStreams()}.
+     */
+    public long faultsInjected() {
+        return faultsInjected.sum();
     }
 
     void streamDropped() {

@@ -918,13 +918,74 @@ final class Wire {
         }
         if (x.flavor == SimFlavor.OPENAI || x.flavor == SimFlavor.VLLM) {
             sse(out, g -> chatChunk(g, x, ChunkKind.ROLE, null));
+            x.roleSent = true;
+        }
+    }
+
+    /**
+     * The role-only first chunk of any stream, without content: the flavour's chat role event, an empty
+     * {@code text} for completions, Ollama's NDJSON line with empty {@code content}/{@code response}.
+     */
+    static void roleChunk(ByteBuf out, Gen x) {
+        x.roleSent = true;
+        switch (x.kind) {
+            case CHAT -> sse(out, g -> chatChunk(g, x, ChunkKind.ROLE, null));
+            case COMPLETION -> sse(out, g -> completionChunk(g, x, "", null, false));
+            case OLLAMA_CHAT, OLLAMA_GENERATE -> ollamaLine(out, x, "");
+        }
+    }
+
+    /**
+     * An error as a streaming server writes it inside a {@code 200} stream, in the flavour's real shape (see
+     * {@link SimFaults#errorFirst(int)}), followed by what that server sends after it (vLLM: {@code data: [DONE]}).
+     */
+    static void streamError(ByteBuf out, Gen x, String message) {
+        if (x.kind == Gen.Kind.OLLAMA_CHAT || x.kind == Gen.Kind.OLLAMA_GENERATE) {
+            // Ollama's streamResponse: json.NewEncoder(w).Encode(gin.H{"error": msg})
+            json(out, g -> {
+                g.writeStartObject();
+                g.writeStringField("error", message);
+                g.writeEndObject();
+            });
+            ascii(out, "\n");
+            return;
+        }
+        switch (x.flavor) {
+            case OLLAMA -> {
+                // Ollama's OpenAI middleware (BaseWriter.writeError) encodes the error object as is: no "data: "
+                error(out, x.flavor, true, 500, message, null, null);
+                ascii(out, "\n");
+            }
+            case VLLM -> {
+                // vLLM: "data: " + json.dumps({"error": {...}}) then "data: [DONE]" (Python's separators)
+                ascii(out, "data: ");
+                out.writeCharSequence("{\"error\": {\"message\": " + MAPPER.valueToTree(message)
+                        + ", \"type\": \"InternalServerError\", \"param\": null, \"code\": 500}}", StandardCharsets.UTF_8);
+                ascii(out, "\n\ndata: [DONE]\n\n");
+            }
+            case LLAMACPP -> sse(out, g -> {
+                // server-context.cpp: format_oai_sse(json{{"error", res_json}})
+                g.writeStartObject();
+                g.writeObjectFieldStart("error");
+                g.writeNumberField("code", 500);
+                g.writeStringField("message", message);
+                g.writeStringField("type", "server_error");
+                g.writeEndObject();
+                g.writeEndObject();
+            });
+            case OPENAI, LMSTUDIO -> {
+                ascii(out, "data: ");
+                error(out, x.flavor, true, 500, message, null, null);
+                ascii(out, "\n\n");
+            }
         }
     }
 
     /** Written in front of the first token (llama.cpp sends its role event in the same HTTP chunk). */
     static void streamFirstPrefix(ByteBuf out, Gen x) {
-        if (x.kind == Gen.Kind.CHAT && x.flavor == SimFlavor.LLAMACPP) {
+        if (x.kind == Gen.Kind.CHAT && x.flavor == SimFlavor.LLAMACPP && !x.roleSent) {
             sse(out, g -> chatChunk(g, x, ChunkKind.ROLE, null));
+            x.roleSent = true;
         }
     }
 
@@ -932,27 +993,29 @@ final class Wire {
     static void streamToken(ByteBuf out, Gen x, int i) {
         String t = SimulatedBackend.tokenText(i);
         switch (x.kind) {
-            case OLLAMA_CHAT, OLLAMA_GENERATE -> {
-                json(out, g -> {
-                    g.writeStartObject();
-                    g.writeStringField("model", x.modelName);
-                    g.writeStringField("created_at", Instant.now().toString());
-                    if (x.kind == Gen.Kind.OLLAMA_CHAT) {
-                        g.writeObjectFieldStart("message");
-                        g.writeStringField("role", "assistant");
-                        g.writeStringField("content", t);
-                        g.writeEndObject();
-                    } else {
-                        g.writeStringField("response", t);
-                    }
-                    g.writeBooleanField("done", false);
-                    g.writeEndObject();
-                });
-                ascii(out, "\n");
-            }
+            case OLLAMA_CHAT, OLLAMA_GENERATE -> ollamaLine(out, x, t);
             case CHAT -> sse(out, g -> chatChunk(g, x, i == 0 ? ChunkKind.FIRST_TOKEN : ChunkKind.TOKEN, t));
             case COMPLETION -> sse(out, g -> completionChunk(g, x, t, null, false));
         }
+    }
+
+    private static void ollamaLine(ByteBuf out, Gen x, String t) {
+        json(out, g -> {
+            g.writeStartObject();
+            g.writeStringField("model", x.modelName);
+            g.writeStringField("created_at", Instant.now().toString());
+            if (x.kind == Gen.Kind.OLLAMA_CHAT) {
+                g.writeObjectFieldStart("message");
+                g.writeStringField("role", "assistant");
+                g.writeStringField("content", t);
+                g.writeEndObject();
+            } else {
+                g.writeStringField("response", t);
+            }
+            g.writeBooleanField("done", false);
+            g.writeEndObject();
+        });
+        ascii(out, "\n");
     }
 
     /** The closing event(s): finish reason, and usage where the flavour sends it. */

@@ -117,6 +117,13 @@ final class SimTestSupport {
     }
 
     /** A plain-socket HTTP/1.1 client; reads Content-Length and chunked bodies, keeps chunk boundaries. */
+    /** Raw bytes read from a connection and how it ended: {@code eof}, {@code reset} or {@code timeout}. */
+    record Drained(byte[] bytes, String end) {
+        String text() {
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
     static final class RawHttp implements Closeable {
         final Socket socket;
         private final InputStream in;
@@ -217,6 +224,36 @@ final class SimTestSupport {
                 body.write(data);
             }
             return new RawResponse(status, headers, body.toByteArray(), chunks, headersAt);
+        }
+
+        /**
+         * Reads raw bytes until the server closes the connection ({@code "eof"}), resets it ({@code "reset"}) or
+         * {@code timeout} passes ({@code "timeout"}).
+         */
+        Drained drain(Duration timeout) throws IOException {
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            long end = System.nanoTime() + timeout.toNanos();
+            byte[] buf = new byte[8192];
+            try {
+                while (true) {
+                    long left = (end - System.nanoTime()) / 1_000_000;
+                    if (left <= 0) {
+                        return new Drained(got.toByteArray(), "timeout");
+                    }
+                    socket.setSoTimeout((int) left);
+                    int n = in.read(buf);
+                    if (n < 0) {
+                        return new Drained(got.toByteArray(), "eof");
+                    }
+                    got.write(buf, 0, n);
+                }
+            } catch (SocketTimeoutException e) {
+                return new Drained(got.toByteArray(), "timeout");
+            } catch (java.net.SocketException e) {
+                return new Drained(got.toByteArray(), e.getMessage() != null && e.getMessage().contains("reset") ? "reset" : "error: " + e);
+            } finally {
+                socket.setSoTimeout(5000);
+            }
         }
 
         /** Whether the server closes the connection within the timeout (reads EOF, discarding any data first). */
