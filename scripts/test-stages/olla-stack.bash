@@ -24,12 +24,14 @@ stack_stop() {
   STACK_PIDS=()
 }
 
-# stack_sim DIR NAME FLAVOR MODELS DELAY_MS: starts one sim; sets SIM_URL and SIM_PID_<NAME>
+# stack_sim DIR NAME FLAVOR MODELS DELAY_MS [SIMCLI OPTIONS...]: starts one sim (24 tokens a generation;
+# extra options go to SimCli, e.g. --load-delay-ms 90000); sets SIM_URL and SIM_PID_<NAME>
 # (not to be called in a subshell: the PID must reach stack_stop)
 stack_sim() {
   local dir=$1 name=$2 flavor=$3 models=$4 delay=$5
+  shift 5
   "$STACK_JAVA" -cp target/olla.jar dev.olla.sim.SimCli --flavor "$flavor" --port 0 --models "$models" \
-    --tokens 24 --delay-ms "$delay" >"$dir/$name.out" 2>"$dir/$name.err" &
+    --tokens 24 --delay-ms "$delay" "$@" >"$dir/$name.out" 2>"$dir/$name.err" &
   STACK_PIDS+=($!)
   eval "SIM_PID_$name=$!"
   local i
