@@ -6,7 +6,6 @@ import dev.olla.capacity.CapacityMonitor;
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
-import dev.olla.health.HealthClock;
 import dev.olla.health.HealthMonitor;
 import dev.olla.model.ModelDiscovery;
 import dev.olla.model.ModelRegistry;
@@ -99,7 +98,7 @@ final class Generation {
             EndpointRegistry endpoints = previous == null ? fresh : keepUnchanged(fresh, previous.endpoints);
             ModelRegistry models = ModelRegistry.from(config.modelRegistry(), endpoints);
             discovery = new ModelDiscovery(endpoints, models, config);
-            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(), HealthClock.SYSTEM,
+            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(),
                     HealthMonitor.Options.DEFAULTS.withConsecutive5xx(config.proxy().consecutive5xx()));
             health.addRecoveryListener(discovery::onRecovered);
             health.addStatusListener(discovery::onStatusChanged);

@@ -1,14 +1,13 @@
 package dev.olla.capacity;
 
+import dev.olla.BuildInfo;
 import dev.olla.config.OllaConfig;
+import dev.olla.endpoint.BackendGet;
 import dev.olla.endpoint.BackendLoad;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.profile.Profile;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,7 +44,8 @@ public final class CapacityMonitor implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final boolean ownScheduler;
     private final ExecutorService io;
-    private final HttpClient client;
+    private final BackendGet get = new BackendGet("olla-Capacity/" + BuildInfo.current().version(),
+            Map.of("Accept", "application/json, text/plain, */*"));
     private final Map<EndpointState, Boolean> running = new ConcurrentHashMap<>();
     /** Endpoints whose {@code /metrics} answered an error once: not asked again (llama.cpp without --metrics). */
     private final Map<EndpointState, Boolean> noMetrics = new ConcurrentHashMap<>();
@@ -77,12 +77,6 @@ public final class CapacityMonitor implements AutoCloseable {
             this.ownScheduler = false;
         }
         this.io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("olla-capacity-io-", 0).factory());
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(config.pollTimeout())
-                .executor(io)
-                .build();
     }
 
     /** Runs after every pass (on the poller's thread): e.g. offer slots that appeared to queued requests. */
@@ -222,26 +216,17 @@ public final class CapacityMonitor implements AutoCloseable {
         }
     }
 
-    private String get(EndpointState s, String path) throws Exception {
-        URI uri = resolve(s, path);
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(config.pollTimeout()).GET();
-        s.endpoint().requestHeaders().forEach((k, v) -> {
-            try {
-                b.header(k, v);
-            } catch (IllegalArgumentException ignored) {
-                // a restricted header name (Host, Connection): the client sets it
-            }
-        });
-        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() / 100 != 2) {
-            throw new HttpStatusException("GET " + path + " answered " + r.statusCode());
-        }
-        return r.body();
-    }
+    /** Largest answer read from a capacity source (a /metrics page of a big vLLM is ~100 KiB). */
+    static final int MAX_BODY = 4 * 1024 * 1024;
 
-    private static URI resolve(EndpointState s, String path) {
-        String base = s.endpoint().url().getScheme() + "://" + s.endpoint().authority() + s.endpoint().basePath();
-        return URI.create(base + (path.startsWith("/") ? path : "/" + path));
+    /** GETs {@code path} under the endpoint's URL through the shared {@link BackendGet}; the 2xx body. */
+    private String get(EndpointState s, String path) throws Exception {
+        BackendGet.Response r = get.fetch(s.endpoint(), BackendGet.under(s.endpoint(), path), config.pollTimeout(),
+                MAX_BODY);
+        if (!r.ok()) {
+            throw new HttpStatusException("GET " + path + " answered " + r.status());
+        }
+        return new String(r.body(), StandardCharsets.UTF_8);
     }
 
     @Override
@@ -254,6 +239,5 @@ public final class CapacityMonitor implements AutoCloseable {
             scheduler.shutdownNow();
         }
         io.shutdownNow();
-        client.shutdownNow();
     }
 }

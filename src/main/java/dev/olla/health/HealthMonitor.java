@@ -1,76 +1,51 @@
 package dev.olla.health;
 
 import dev.olla.BuildInfo;
-import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
+import dev.olla.endpoint.Scheduler;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Active health checking of every endpoint, plus the passive feedback the proxy reports from live
- * traffic ({@link HealthFeedback}).
+ * Health of every endpoint: wires the pieces and applies what they find. Active probes and the
+ * passive feedback the proxy reports from live traffic ({@link HealthFeedback}) meet here.
  *
- * <h2>Pieces</h2>
- * This class schedules probes and ties the pieces together; each piece has one job:
- * {@link HttpProber} sends a probe and classifies the answer ({@link ProbeOutcome}) on virtual
- * threads; {@link EndpointBreakers} holds the one {@link CircuitBreaker} per endpoint and what feeds
- * it; {@link StatusTransitions} changes statuses (one log line, one announcement per change).
- * Timers live on one small scheduler thread ({@code olla-health}), which also owns every
- * per-endpoint scheduling field, so there are no locks and no busy loops: an idle endpoint costs
- * one timer per interval. Nothing here runs on a Netty event loop, except the cheap feedback calls
- * the proxy makes.
+ * <h2>Pieces, one job each</h2>
+ * {@link ProbeScheduler} decides when each endpoint is probed (check_interval, back-off 1 s, 2 s,
+ * 4 s ... never later than check_interval, a passive failure brings the probe forward);
+ * {@link HttpProber} sends a probe through the shared {@link dev.olla.endpoint.BackendGet} and
+ * classifies the answer ({@link ProbeOutcome}); {@link EndpointBreakers} holds the one
+ * {@link CircuitBreaker} per endpoint and what feeds it; {@link StatusTransitions} changes statuses
+ * (one log line, one announcement per change) and notifies listeners. Time and timers come from the
+ * injected {@link Scheduler} (one thread, {@code olla-health} by default), so tests move time
+ * instead of sleeping. Nothing here runs on a Netty event loop, except the cheap feedback calls.
  *
- * <h2>Scheduling and back-off</h2>
- * First probe after {@code initialDelay} ({@link #start()}), or at once via {@link #checkAllNow()}.
- * A probe that ends {@code healthy}/{@code busy} schedules the next after {@code check_interval}.
- * After a failed probe ({@code offline}, {@code unhealthy}, {@code config_error}) the next one
- * comes sooner, not later: after k consecutive failures it waits
- * {@code min(recheckDelay x 2^(k-1), check_interval)} (1 s, 2 s, 4 s ... by default), so a blip is
- * confirmed or cleared at once, and a backend that answers again is never kept out longer than
- * {@code check_interval}. One success resets it. {@code rate_limited} pauses probes for the
- * {@code Retry-After} time instead.
- *
- * <h2>Circuit breaker</h2>
- * Per endpoint ONE {@link CircuitBreaker} (default: 3 consecutive failures, open 30 s) for both
- * engines, fed by failed probes ({@code offline}/{@code unhealthy}) and failed proxied attempts;
- * {@code config_error}/{@code rate_limited} count neither way. Probes go on while it is open, and a
- * successful probe closes it at once (the open window is the longest a dead backend is left alone,
- * not the shortest time a live one is refused); otherwise the first request after the window is the
- * single half-open trial. An endpoint ejected for {@code proxy.consecutive_5xx} is closed only by a
- * trial.
+ * <h2>Verdicts</h2>
+ * A probe that ends {@code healthy}/{@code busy} closes the breaker at once (unless it was ejected
+ * for {@code proxy.consecutive_5xx}: only a trial closes that) and marks the endpoint routable;
+ * {@code offline}/{@code unhealthy} count toward the breaker (default: 3 consecutive failures, open
+ * 30 s); {@code config_error}/{@code rate_limited} count neither way. Proxied attempts feed the same
+ * breaker through their permits: a success while OPEN does not close it, only the half-open trial
+ * does; an attempt that ends without a verdict hands its permit back.
  *
  * <h2>Passive failures</h2>
- * {@link #connectionFailed} marks the endpoint {@code offline} at once (a connection that cannot
- * be made is a network failure, the same class a probe reports as offline), counts toward the
- * breaker and brings the next probe forward to {@code recheckDelay} (default 1 s, never later than
- * already scheduled). A probe that was already in flight when a proxied failure arrived cannot
- * mark the endpoint healthy again; it triggers a fresh re-check instead.
+ * {@link #connectionFailed} marks the endpoint {@code offline} at once (the class a probe reports
+ * for a network failure), counts toward the breaker once per outage, and brings a probe forward.
+ * Failures on an endpoint already out of rotation (panic, last resort) are counted in the next
+ * transition's log line instead of being logged one by one.
  *
  * <h2>Statuses and listeners</h2>
- * {@code unknown} (never checked) is not routable. Every status change is made by one atomic
- * compare-and-set, so each transition is logged exactly once ({@code endpoint gpu1 healthy ->
- * offline: connection refused}; WARN when the new status is not routable, INFO otherwise) and
- * announced once to {@link StatusListener}s. Recovery listeners run when an endpoint goes from a
- * non-routable status other than {@code unknown} to a routable one. Listeners run on the thread
+ * {@code unknown} (never checked) is not routable. Recovery listeners run when an endpoint goes from
+ * a non-routable status other than {@code unknown} to a routable one. Listeners run on the thread
  * that made the change (the health scheduler, or a proxy event loop for passive failures): they
  * must not block; hand long work (model re-discovery) to another executor.
  */
@@ -130,61 +105,44 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
         void statusChanged(EndpointState endpoint, EndpointStatus from, EndpointStatus to, String reason);
     }
 
-    static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofSeconds(5);
-    static final Duration DEFAULT_CHECK_TIMEOUT = Duration.ofSeconds(2);
-
     private final EndpointRegistry registry;
-    private final Duration initialDelay;
-    private final HealthClock clock;
     private final Options options;
-    private final Map<EndpointState, Checker> checkers;
-    private final List<Checker> checkerList;
-    private final ScheduledThreadPoolExecutor scheduler;
-    private final Executor onScheduler;
-    private final HttpProber prober;
+    private final Scheduler scheduler;
+    private final boolean ownScheduler;
+    private final Prober prober;
     private final EndpointBreakers breakers;
     private final StatusTransitions transitions = new StatusTransitions();
-    private volatile boolean started;
+    private final ProbeScheduler probes;
     private volatile boolean closed;
 
-    public HealthMonitor(EndpointRegistry registry, Duration initialDelay, HealthClock clock) {
-        this(registry, initialDelay, clock, Options.DEFAULTS);
+    /** Probes on a scheduler thread of its own ({@code olla-health}) on real time. */
+    public HealthMonitor(EndpointRegistry registry, Duration initialDelay, Options options) {
+        this(registry, initialDelay, Scheduler.system("olla-health"), true, options, null);
     }
 
-    public HealthMonitor(EndpointRegistry registry, Duration initialDelay, HealthClock clock, Options options) {
+    /** Probes on {@code scheduler} (time and timers; not closed by this monitor). */
+    public HealthMonitor(EndpointRegistry registry, Duration initialDelay, Scheduler scheduler, Options options) {
+        this(registry, initialDelay, scheduler, false, options, null);
+    }
+
+    /** Tests: a scripted {@code prober} instead of HTTP. */
+    HealthMonitor(EndpointRegistry registry, Duration initialDelay, Scheduler scheduler, Options options,
+            Prober prober) {
+        this(registry, initialDelay, scheduler, false, options, prober);
+    }
+
+    private HealthMonitor(EndpointRegistry registry, Duration initialDelay, Scheduler scheduler, boolean ownScheduler,
+            Options options, Prober prober) {
         this.registry = Objects.requireNonNull(registry, "registry");
-        this.initialDelay = initialDelay == null || initialDelay.isNegative() ? Duration.ZERO : initialDelay;
-        this.clock = Objects.requireNonNull(clock, "clock");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.ownScheduler = ownScheduler;
         this.options = Objects.requireNonNull(options, "options");
-
-        scheduler = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "olla-health");
-            t.setDaemon(true);
-            return t;
-        });
-        scheduler.setRemoveOnCancelPolicy(true);
-        scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        onScheduler = r -> {
-            try {
-                scheduler.execute(r);
-            } catch (RejectedExecutionException afterClose) {
-                // closing: nothing left to do
-            }
-        };
-        prober = new HttpProber(registry.all(), "olla-HealthChecker/" + BuildInfo.current().version(), clock,
-                options.busyLatencyFraction(), options.defaultRetryAfter());
-        breakers = new EndpointBreakers(registry.all(), options.breakerFailureThreshold(), options.breakerOpenFor(),
-                options.consecutive5xx(), clock::nanoTime);
-
-        Map<EndpointState, Checker> m = new IdentityHashMap<>();
-        List<Checker> list = new ArrayList<>();
-        for (EndpointState s : registry.all()) {
-            Checker c = new Checker(s);
-            m.put(s, c);
-            list.add(c);
-        }
-        checkers = m;
-        checkerList = List.copyOf(list);
+        this.prober = prober != null ? prober : new HttpProber("olla-HealthChecker/" + BuildInfo.current().version(),
+                options.busyLatencyFraction(), options.defaultRetryAfter(), scheduler::now);
+        this.breakers = new EndpointBreakers(registry.all(), options.breakerFailureThreshold(),
+                options.breakerOpenFor(), options.consecutive5xx(), scheduler::nanoTime);
+        this.probes = new ProbeScheduler(registry.all(), scheduler, this.prober, initialDelay, options.recheckDelay(),
+                this::probed);
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -195,11 +153,9 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
      * computed schedule. Idempotent.
      */
     public void start() {
-        if (closed || started) {
-            return;
+        if (!closed) {
+            probes.start();
         }
-        started = true;
-        onScheduler.execute(() -> checkerList.forEach(Checker::startSchedule));
     }
 
     /**
@@ -207,25 +163,13 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
      * Completes when all have an outcome; never completes exceptionally.
      */
     public CompletableFuture<Void> checkAllNow() {
-        CompletableFuture<Void> all = new CompletableFuture<>();
-        if (closed) {
-            all.complete(null);
-            return all;
-        }
-        onScheduler.execute(() -> {
-            CompletableFuture<?>[] each = new CompletableFuture<?>[checkerList.size()];
-            for (int i = 0; i < each.length; i++) {
-                each[i] = checkerList.get(i).probe(true);
-            }
-            CompletableFuture.allOf(each).whenComplete((v, e) -> all.complete(null));
-        });
-        return all;
+        return probes.probeAllNow();
     }
 
     /**
-     * One full pass over all endpoints, waiting at most {@code bound}. The app calls this before
-     * opening its port so a request sent right after start-up is routed. Endpoints whose probe has
-     * not finished stay {@code unknown} (not routable) until it does.
+     * One full pass over all endpoints, waiting at most {@code bound} of real time. The app calls
+     * this before opening its port so a request sent right after start-up is routed. Endpoints whose
+     * probe has not finished stay {@code unknown} (not routable) until it does.
      */
     public void runInitialPass(Duration bound) {
         long t0 = System.nanoTime();
@@ -253,8 +197,17 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
             return;
         }
         closed = true;
-        scheduler.shutdownNow();
-        prober.close();
+        probes.close();
+        if (ownScheduler) {
+            scheduler.close();
+        }
+        if (prober instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing
+            }
+        }
     }
 
     // ------------------------------------------------------------------ listeners
@@ -266,6 +219,20 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
     /** Called when an endpoint goes from non-routable (not {@code unknown}) to routable. */
     public void addRecoveryListener(Consumer<EndpointState> listener) {
         transitions.addRecoveryListener(listener);
+    }
+
+    // ------------------------------------------------------------------ probe verdicts
+
+    /** A probe's outcome (scheduler thread): breaker and status. */
+    private void probed(EndpointState s, ProbeOutcome o) {
+        EndpointStatus st = o.status();
+        if (st.routable()) {
+            breakers.probeSucceeded(s);
+            s.markHealthy();
+        } else if (st == EndpointStatus.OFFLINE || st == EndpointStatus.UNHEALTHY) {
+            breakers.probeFailed(s);
+        }
+        transitions.transition(s, st, o.reason());
     }
 
     // ------------------------------------------------------------------ HealthFeedback (proxy side)
@@ -282,48 +249,47 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
 
     @Override
     public void succeeded(EndpointState endpoint, CircuitBreaker.Permit permit, int status) {
-        Checker c = checkers.get(endpoint);
-        if (c == null) {
+        if (!probes.knows(endpoint)) {
             return;
         }
         if (breakers.answered(endpoint, permit, status)) {
             endpoint.markHealthy();
             if (!endpoint.routable() && !closed) {
-                // It answered although marked down (last resort, panic): look at it now.
-                onScheduler.execute(c::recheckSoon);
+                probes.recheckSoon(endpoint); // it answered although marked down (last resort, panic)
             }
         }
     }
 
     /**
      * A proxied request could not connect: the endpoint goes {@code offline} now, the failure counts
-     * toward its breaker, and a re-check is brought forward. Cheap and non-blocking (event loops).
+     * toward its breaker, and a probe is brought forward. Cheap and non-blocking (event loops).
+     * Logged once per transition; failures while it is already out of rotation are only counted.
      */
     @Override
     public void connectionFailed(EndpointState endpoint, CircuitBreaker.Permit permit, String reason) {
-        Checker c = checkers.get(endpoint);
-        if (c == null || closed) {
+        if (!probes.knows(endpoint) || closed) {
             return;
         }
-        c.passiveFailures.incrementAndGet();
+        boolean wasRoutable = endpoint.routable();
         endpoint.markFailed();
         String why = reason == null || reason.isBlank() ? "connection failed" : reason;
         // Requests already in flight when an endpoint dies all fail together: count the outage once
         // (when it takes the endpoint out of rotation), not once per request, or a short blip under
         // load would open the breaker. The trial's verdict always counts.
-        breakers.failed(endpoint, permit, endpoint.routable() || (permit != null && permit.trial()));
-        transitions.transition(endpoint, EndpointStatus.OFFLINE, why);
-        onScheduler.execute(c::recheckSoon);
+        breakers.failed(endpoint, permit, wasRoutable || (permit != null && permit.trial()));
+        if (!transitions.transition(endpoint, EndpointStatus.OFFLINE, why)) {
+            transitions.failedWhileDown(endpoint);
+        }
+        probes.passiveFailure(endpoint);
     }
 
     @Override
     public void attemptFailed(EndpointState endpoint, CircuitBreaker.Permit permit, String reason) {
-        Checker c = checkers.get(endpoint);
-        if (c == null || closed) {
+        if (!probes.knows(endpoint) || closed) {
             return;
         }
         breakers.failed(endpoint, permit, endpoint.routable() || (permit != null && permit.trial()));
-        onScheduler.execute(c::recheckSoon);
+        probes.passiveFailure(endpoint);
     }
 
     @Override
@@ -357,182 +323,5 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
     /** Sets the status (one log line and one announcement per change). */
     boolean transition(EndpointState s, EndpointStatus next, String reason) {
         return transitions.transition(s, next, reason);
-    }
-
-    static Duration checkInterval(Endpoint e) {
-        Duration d = e.checkInterval();
-        return d == null || d.isZero() || d.isNegative() ? DEFAULT_CHECK_INTERVAL : d;
-    }
-
-    static Duration checkTimeout(Endpoint e) {
-        Duration d = e.checkTimeout();
-        return d == null || d.isZero() || d.isNegative() ? DEFAULT_CHECK_TIMEOUT : d;
-    }
-
-    // ------------------------------------------------------------------ per-endpoint checker
-
-    /**
-     * One endpoint's probe loop. Every field except {@link #passiveFailures} and the breaker is
-     * read and written only on the scheduler thread ({@code multiplier} is volatile for readers).
-     */
-    private final class Checker {
-        final EndpointState state;
-        final AtomicInteger passiveFailures = new AtomicInteger();
-        final long intervalNanos;
-
-        int failures;
-        ScheduledFuture<?> timer;
-        long timerDue;
-        long pausedUntil;
-        boolean pauseActive;
-        boolean checkedOnce;
-        long pendingDelayNanos;
-        CompletableFuture<Void> inFlight;
-
-        Checker(EndpointState state) {
-            this.state = state;
-            this.intervalNanos = checkInterval(state.endpoint()).toNanos();
-        }
-
-        /** start(): schedule whoever is not already running or scheduled. */
-        void startSchedule() {
-            if (closed || inFlight != null || timer != null) {
-                return;
-            }
-            schedule(checkedOnce ? pendingDelayNanos : initialDelay.toNanos());
-        }
-
-        void schedule(long delayNanos) {
-            if (closed) {
-                return;
-            }
-            cancelTimer();
-            long d = Math.max(0, delayNanos);
-            timerDue = System.nanoTime() + d;
-            try {
-                timer = scheduler.schedule(this::fire, d, TimeUnit.NANOSECONDS);
-            } catch (RejectedExecutionException afterClose) {
-                timer = null;
-                return;
-            }
-            Instant next = clock.now().plusNanos(d);
-            state.checked(state.lastCheck(), state.lastLatencyMillis(), next, failures);
-        }
-
-        private void cancelTimer() {
-            if (timer != null) {
-                timer.cancel(false);
-                timer = null;
-            }
-        }
-
-        private void fire() {
-            timer = null;
-            probe(false);
-        }
-
-        /** A passive failure arrived: bring the next probe forward. */
-        void recheckSoon() {
-            if (closed || !started || inFlight != null) {
-                // A probe in flight notices the failure (passiveFailures) and re-checks itself.
-                return;
-            }
-            long now = System.nanoTime();
-            if (pauseActive && now - pausedUntil < 0) {
-                return;
-            }
-            long d = options.recheckDelay().toNanos();
-            if (timer == null || timerDue - now > d) {
-                schedule(d);
-            }
-        }
-
-        /** Starts a probe unless one is running; {@code forced} ignores a rate-limit pause. */
-        CompletableFuture<Void> probe(boolean forced) {
-            if (closed) {
-                return CompletableFuture.completedFuture(null);
-            }
-            if (inFlight != null) {
-                return inFlight;
-            }
-            long now = System.nanoTime();
-            if (!forced && pauseActive && now - pausedUntil < 0) {
-                schedule(pausedUntil - now);
-                return CompletableFuture.completedFuture(null);
-            }
-            pauseActive = false;
-            cancelTimer();
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            inFlight = done;
-            int epoch = passiveFailures.get();
-            prober.probe(state).whenCompleteAsync((o, err) -> apply(o != null ? o
-                    : ProbeOutcome.ofError(err, 0, checkTimeout(state.endpoint())), epoch), onScheduler);
-            return done;
-        }
-
-        /** Records a probe's outcome            return done;
-        }
-
-        /** Records a probe's outcome (scheduler thread) and schedules the next probe. */
-        void apply(ProbeOutcome o, int epoch) {
-            CompletableFuture<Void> done = inFlight;
-            inFlight = null;
-            try {
-                if (closed) {
-                    return;
-                }
-                long delay;
-                EndpointStatus st = o.status();
-                if (st.routable()) {
-                    if (passiveFailures.get() != epoch) {
-                        // A proxied request failed to connect while this probe ran: do not mark the
-                        // endpoint healthy on older evidence; look again shortly.
-                        delay = options.recheckDelay().toNanos();
-                        record(delay, o.latencyMillis());
-                        return;
-                    }
-                    breakers.probeSucceeded(state);
-                    state.markHealthy();
-                    failures = 0;
-                    delay = intervalNanos;
-                } else if (st == EndpointStatus.RATE_LIMITED) {
-                    delay = o.retryAfter().toNanos();
-                    pausedUntil = System.nanoTime() + delay;
-                    pauseActive = true;
-                } else {
-                    if (st == EndpointStatus.OFFLINE || st == EndpointStatus.UNHEALTHY) {
-                        breakers.probeFailed(state);
-                    }
-                    failures++;
-                    delay = retryDelayNanos(failures);
-                }
-                transitions.transition(state, st, o.reason());
-                record(delay, o.latencyMillis());
-            } finally {
-                if (done != null) {
-                    done.complete(null);
-                }
-            }
-        }
-
-        private void record(long delayNanos, long latencyMillis) {
-            checkedOnce = true;
-            Instant now = clock.now();
-            state.checked(now, latencyMillis, now.plusNanos(delayNanos), failures);
-            if (started) {
-                schedule(delayNanos);
-            } else {
-                pendingDelayNanos = delayNanos;
-            }
-        }
-
-        /** After k consecutive failed probes: {@code recheckDelay x 2^(k-1)}, at most {@code check_interval}. */
-        long retryDelayNanos(int k) {
-            long first = Math.min(options.recheckDelay().toNanos(), intervalNanos);
-            int shift = Math.min(Math.max(k - 1, 0), 30);
-            long d = first > (intervalNanos >> shift) ? intervalNanos : first << shift;
-            return Math.min(Math.max(d, 1), intervalNanos);
-        }
-
     }
 }

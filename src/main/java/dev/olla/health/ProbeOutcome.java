@@ -1,11 +1,10 @@
 package dev.olla.health;
 
+import dev.olla.endpoint.BackendGet;
 import dev.olla.endpoint.EndpointStatus;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,8 +61,17 @@ public record ProbeOutcome(EndpointStatus status, String reason, long latencyMil
         return new ProbeOutcome(EndpointStatus.UNHEALTHY, "HTTP " + httpStatus + " from health check", ms, null);
     }
 
-    /** Classifies a probe that got no HTTP answer. */
+    /**
+     * Classifies a probe that got no HTTP answer: {@code offline}, except a URL that cannot be
+     * requested at all ({@code unhealthy}: a configuration problem, not an outage).
+     */
     public static ProbeOutcome ofError(Throwable error, long latencyNanos, Duration timeout) {
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof BackendGet.Failure f && !f.kind().noAnswer()) {
+                return new ProbeOutcome(EndpointStatus.UNHEALTHY, "invalid health check URL: " + f.getMessage(),
+                        latencyNanos / 1_000_000, null);
+            }
+        }
         return new ProbeOutcome(EndpointStatus.OFFLINE, describe(error, timeout), latencyNanos / 1_000_000, null);
     }
 
@@ -74,10 +82,10 @@ public record ProbeOutcome(EndpointStatus status, String reason, long latencyMil
             top = top.getCause();
         }
         for (Throwable e = top; e != null; e = e.getCause() == e ? null : e.getCause()) {
-            if (e instanceof HttpConnectTimeoutException) {
-                return "connect timeout after " + timeout.toMillis() + "ms";
+            if (e instanceof BackendGet.Failure f) {
+                return f.getMessage();
             }
-            if (e instanceof HttpTimeoutException || e instanceof TimeoutException
+            if (e instanceof TimeoutException
                     || e instanceof CancellationException) {
                 return "timeout after " + timeout.toMillis() + "ms";
             }

@@ -3,8 +3,11 @@ package dev.olla.health;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,13 +17,16 @@ import org.slf4j.LoggerFactory;
  * once ({@code endpoint gpu1 healthy -> offline: connection refused}; WARN when the new status is
  * not routable, INFO otherwise) and announced once to the listeners. Recovery listeners run when an
  * endpoint goes from a non-routable status other than {@code unknown} to a routable one. Listeners
- * run on the thread that made the change and must not block.
+ * run on the thread that made the change and must not block. Proxied attempts that fail on an
+ * endpoint already out of rotation (panic, last resort) are not logged one by one: they are counted
+ * and the count goes into the endpoint's next transition line.
  */
 final class StatusTransitions {
     private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
 
     private final List<HealthMonitor.StatusListener> statusListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<EndpointState>> recoveryListeners = new CopyOnWriteArrayList<>();
+    private final Map<EndpointState, AtomicLong> failedWhileDown = new ConcurrentHashMap<>();
 
     void addStatusListener(HealthMonitor.StatusListener listener) {
         statusListeners.add(Objects.requireNonNull(listener));
@@ -47,11 +53,19 @@ final class StatusTransitions {
         }
     }
 
+    /** A proxied attempt failed on an endpoint already out of rotation: counted, not logged. */
+    void failedWhileDown(EndpointState s) {
+        failedWhileDown.computeIfAbsent(s, k -> new AtomicLong()).incrementAndGet();
+    }
+
     private void announce(EndpointState s, EndpointStatus prev, EndpointStatus next, String reason) {
+        AtomicLong quiet = failedWhileDown.get(s);
+        long n = quiet == null ? 0 : quiet.getAndSet(0);
+        String extra = n == 0 ? "" : " (" + n + " request(s) tried while " + prev.wire() + " failed)";
         if (next.routable()) {
-            LOG.info("endpoint {} {} -> {}: {}", s.name(), prev.wire(), next.wire(), reason);
+            LOG.info("endpoint {} {} -> {}: {}{}", s.name(), prev.wire(), next.wire(), reason, extra);
         } else {
-            LOG.warn("endpoint {} {} -> {}: {}", s.name(), prev.wire(), next.wire(), reason);
+            LOG.warn("endpoint {} {} -> {}: {}{}", s.name(), prev.wire(), next.wire(), reason, extra);
         }
         for (HealthMonitor.StatusListener l : statusListeners) {
             try {

@@ -3,6 +3,7 @@ package dev.olla.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.olla.BuildInfo;
 import dev.olla.config.OllaConfig;
+import dev.olla.endpoint.BackendGet;
 import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
@@ -11,28 +12,18 @@ import dev.olla.profile.Profile;
 import dev.olla.profile.ProfileFilter;
 import dev.olla.profile.ProfileRegistry;
 import dev.olla.server.Json;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -69,7 +60,6 @@ public final class ModelDiscovery implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelDiscovery.class);
     /** Largest model list accepted. */
     static final int MAX_BODY = 10 * 1024 * 1024;
-    private static final Set<String> RESTRICTED = Set.of("connection", "content-length", "expect", "host", "upgrade");
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     /** The knobs, from {@code discovery.model_discovery} and {@code model_registry.unification}. */
@@ -147,7 +137,7 @@ public final class ModelDiscovery implements AutoCloseable {
     private final ExecutorService executor;
     private final ScheduledExecutorService timer;
     private final Semaphore workers;
-    private final HttpClient client;
+    private final BackendGet get;
     private final Map<EndpointState, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
     private final Map<EndpointState, String> failing = new ConcurrentHashMap<>();
     private final Map<EndpointState, Instant> lastSuccess = new ConcurrentHashMap<>();
@@ -174,12 +164,7 @@ public final class ModelDiscovery implements AutoCloseable {
         t.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.timer = t;
         this.workers = new Semaphore(settings.concurrentWorkers());
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(settings.timeout())
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .executor(executor)
-                .build();
+        this.get = new BackendGet(userAgent, Map.of("Accept", "application/json"));
     }
 
     public Settings settings() {
@@ -232,7 +217,6 @@ public final class ModelDiscovery implements AutoCloseable {
     public void close() {
         closed = true;
         timer.shutdownNow();
-        client.shutdownNow();
         executor.shutdownNow();
         inFlight.values().forEach(f -> f.completeExceptionally(new IllegalStateException("model discovery closed")));
     }
@@ -369,7 +353,7 @@ public final class ModelDiscovery implements AutoCloseable {
         if (p == null || path == null || p.anthropic() == null || p.anthropic().minVersion() == null) {
             return;
         }
-        URI uri = URI.create(ep.url().getScheme() + "://" + ep.url().getRawAuthority() + ep.basePath() + path);
+        URI uri = BackendGet.under(ep, path);
         Duration timeout = settings.timeout().compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : settings.timeout();
         try {
             String version = BackendVersion.parse(type, Json.MAPPER.readTree(fetch(ep, uri, timeout)));
@@ -378,7 +362,7 @@ public final class ModelDiscovery implements AutoCloseable {
             if (version != null && !version.equals(was)) {
                 LOG.info("endpoint {} reports version {}", endpoint.name(), version);
             }
-        } catch (IOException | TimeoutException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             LOG.debug("endpoint {}: no version from {}: {}", endpoint.name(), path, describe(e));
         }
     }
@@ -428,11 +412,8 @@ public final class ModelDiscovery implements AutoCloseable {
     }
 
     private static String describe(Throwable e) {
-        if (e instanceof HttpTimeoutException || e instanceof TimeoutException) {
+        if (e instanceof TimeoutException) {
             return "timed out";
-        }
-        if (e instanceof java.net.ConnectException) {
-            return "connection refused";
         }
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
@@ -467,9 +448,10 @@ public final class ModelDiscovery implements AutoCloseable {
                     throw e;
                 }
                 last = e;
-            } catch (ModelListTooLarge e) {
-                throw e;
-            } catch (IOException | TimeoutException e) {
+            } catch (BackendGet.Failure e) {
+                if (!e.kind().noAnswer()) {
+                    throw e; // too large, bad URL: the same again
+                }
                 last = e;
             }
             if (attempt < settings.retryAttempts() && backoff > 0) {
@@ -479,38 +461,11 @@ public final class ModelDiscovery implements AutoCloseable {
         throw last != null ? last : new IOException("model discovery closed");
     }
 
-    /** GETs a URL with the endpoint's headers; the body of a 200, else an {@link HttpStatusException}. Blocking. */
-    private byte[] fetch(Endpoint ep, URI uri, Duration timeout) throws IOException, TimeoutException,
-            InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).GET()
-                .header("User-Agent", userAgent)
-                .header("Accept", "application/json");
-        ep.requestHeaders().forEach((k, v) -> {
-            if (!RESTRICTED.contains(k.toLowerCase(Locale.ROOT))) {
-                b.setHeader(k, v);
-            }
-        });
-        CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(b.build(),
-                info -> info.statusCode() == 200 ? new LimitedBody(MAX_BODY)
-                        : HttpResponse.BodySubscribers.replacing(new byte[0]));
-        HttpResponse<byte[]> res;
-        try {
-            res = call.get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            call.cancel(true);
-            throw e;
-        } catch (InterruptedException e) {
-            call.cancel(true);
-            throw e;
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(c == null ? "request failed" : describe(c), c);
-        }
-        if (res.statusCode() != 200) {
-            throw new HttpStatusException(res.statusCode());
+    /** GETs a URL through the shared {@link BackendGet}: the body of a 200, else an {@link HttpStatusException}. Blocking. */
+    private byte[] fetch(Endpoint ep, URI uri, Duration timeout) throws IOException {
+        BackendGet.Response res = get.fetch(ep, uri, timeout, MAX_BODY);
+        if (res.status() != 200) {
+            throw new HttpStatusException(res.status());
         }
         return res.body();
     }
@@ -525,8 +480,7 @@ public final class ModelDiscovery implements AutoCloseable {
             return CompletableFuture.failedFuture(new IllegalStateException("model discovery closed"));
         }
         Endpoint ep = endpoint.endpoint();
-        URI uri = URI.create(ep.url().getScheme() + "://" + ep.url().getRawAuthority() + ep.basePath()
-                + (path.startsWith("/") ? path : "/" + path));
+        URI uri = BackendGet.under(ep, path);
         CompletableFuture<JsonNode> out = new CompletableFuture<>();
         try {
             executor.execute(() -> {
@@ -540,61 +494,5 @@ public final class ModelDiscovery implements AutoCloseable {
             out.completeExceptionally(e);
         }
         return out;
-    }
-
-    /** Collects a body up to a limit; larger bodies fail the request. */
-    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final int limit;
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private Flow.Subscription subscription;
-
-        LimitedBody(int limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (result.isDone()) {
-                return;
-            }
-            for (ByteBuffer bb : items) {
-                if (buf.size() + bb.remaining() > limit) {
-                    subscription.cancel();
-                    result.completeExceptionally(new ModelListTooLarge(limit));
-                    return;
-                }
-                byte[] chunk = new byte[bb.remaining()];
-                bb.get(chunk);
-                buf.write(chunk, 0, chunk.length);
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(buf.toByteArray());
-        }
-    }
-
-    static final class ModelListTooLarge extends IOException {
-        ModelListTooLarge(int limit) {
-            super("model list larger than " + (limit / (1024 * 1024)) + " MiB");
-        }
     }
 }

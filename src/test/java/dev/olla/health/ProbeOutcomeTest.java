@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.olla.endpoint.EndpointStatus;
 import java.net.ConnectException;
-import java.net.http.HttpTimeoutException;
+import dev.olla.endpoint.BackendGet;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -54,9 +54,12 @@ class ProbeOutcomeTest {
                 1_000_000, Duration.ofSeconds(2));
         assertThat(refused.status()).isEqualTo(EndpointStatus.OFFLINE);
         assertThat(refused.reason()).isEqualTo("connection refused");
-        ProbeOutcome timeout = ProbeOutcome.ofError(new HttpTimeoutException("request timed out"), 0,
-                Duration.ofSeconds(2));
+        ProbeOutcome timeout = ProbeOutcome.ofError(new CompletionException(
+                new BackendGet.Failure(BackendGet.Kind.TIMEOUT, "timeout after 2000ms")), 0, Duration.ofSeconds(2));
         assertThat(timeout.status()).isEqualTo(EndpointStatus.OFFLINE);
         assertThat(timeout.reason()).isEqualTo("timeout after 2000ms");
+        ProbeOutcome badUrl = ProbeOutcome.ofError(new BackendGet.Failure(BackendGet.Kind.BAD_URL, "not an http(s) URL"),
+                0, Duration.ofSeconds(2));
+        assertThat(badUrl.status()).isEqualTo(EndpointStatus.UNHEALTHY);
     }
 }

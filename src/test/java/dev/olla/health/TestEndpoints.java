@@ -7,14 +7,12 @@ import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
-/** Endpoint and clock fixtures shared by the health, balance and route tests. */
+/** Endpoint fixtures shared by the health, balance and route tests. */
 public final class TestEndpoints {
     private TestEndpoints() {}
 
@@ -56,25 +54,5 @@ public final class TestEndpoints {
             }
         }
         return condition.getAsBoolean();
-    }
-
-    /** A clock tests move by hand. */
-    public static final class FakeClock implements HealthClock {
-        private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-        private final Instant base = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override
-        public long nanoTime() {
-            return nanos.get();
-        }
-
-        @Override
-        public Instant now() {
-            return base.plusNanos(nanos.get());
-        }
-
-        public void advance(Duration d) {
-            nanos.addAndGet(d.toNanos());
-        }
     }
 }

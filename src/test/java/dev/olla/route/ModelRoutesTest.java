@@ -9,7 +9,6 @@ import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
-import dev.olla.health.HealthClock;
 import dev.olla.health.HealthMonitor;
 import dev.olla.model.ModelDiscovery;
 import dev.olla.model.ModelRegistry;
@@ -84,7 +83,7 @@ class ModelRoutesTest {
         assertThat(discovery.runInitialPass(Duration.ofSeconds(5))).isTrue();
         ModelTestKit.set(e, EndpointStatus.OFFLINE); // known, but not routable now
 
-        health = new HealthMonitor(endpoints, Duration.ZERO, HealthClock.SYSTEM);
+        health = new HealthMonitor(endpoints, Duration.ZERO, dev.olla.health.HealthMonitor.Options.DEFAULTS);
         ModelRouter router = ModelRouter.create(config, models, discovery);
         proxy = new ProxyService(config.proxy(), endpoints, Balancers.create(config.proxy().loadBalancer()), health,
                 Engine.create(config.proxy()), router);

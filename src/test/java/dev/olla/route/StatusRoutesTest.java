@@ -8,7 +8,6 @@ import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
-import dev.olla.health.HealthClock;
 import dev.olla.health.HealthMonitor;
 import dev.olla.health.TestEndpoints;
 import dev.olla.server.Json;
@@ -54,7 +53,7 @@ class StatusRoutesTest {
         gpu2 = new EndpointState(TestEndpoints.endpoint("gpu2", "http://127.0.0.1:2", 50, "/", Duration.ofSeconds(5),
                 Duration.ofSeconds(2), Map.of("Authorization", "Bearer " + SECRET)));
         EndpointRegistry registry = TestEndpoints.registry(gpu2, gpu1);
-        health = new HealthMonitor(registry, Duration.ZERO, HealthClock.SYSTEM);
+        health = new HealthMonitor(registry, Duration.ZERO, dev.olla.health.HealthMonitor.Options.DEFAULTS);
         gpu1.compareAndSetStatus(EndpointStatus.UNKNOWN, EndpointStatus.HEALTHY, "HTTP 200 in 3ms");
         gpu1.checked(Instant.now(), 3, Instant.now().plusSeconds(5), 0);
         for (int i = 0; i < 3; i++) { // three separate outages: each failure finds it back in rotation

@@ -1,0 +1,412 @@
+package dev.olla.endpoint;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one way background services (health probes, model discovery, capacity polls) GET something
+ * from a backend. Blocking: run it on a virtual thread ({@link #fetchAsync}), never on an event loop.
+ *
+ * <ul>
+ *   <li>Headers: {@code Host} from the URL, the caller's {@code User-Agent} and defaults, then the
+ *       endpoint's {@link Endpoint#requestHeaders()} (custom headers + auth) on top, except the
+ *       framing names this client sets itself ({@link #FRAMING}: skipped, one warning per endpoint
+ *       and name). {@code Connection: close}: one connection per call, no pool to keep.</li>
+ *   <li>Redirects: followed only within the requested URL's origin (scheme, host, port), at most
+ *       {@value #MAX_REDIRECTS} times, so an endpoint's credentials never go to another host; any
+ *       other redirect is returned as the 3xx answer it is.</li>
+ *   <li>Time: one deadline for the whole call (connect, TLS, head, body, every redirect), enforced
+ *       on each socket read.</li>
+ *   <li>Body: read only for a 2xx answer and only when the caller wants one ({@code maxBody > 0});
+ *       Content-Length, chunked or close-delimited; more than {@code maxBody} bytes fails the call.</li>
+ *   <li>Failures: every way a call can go wrong is a {@link Failure} of one {@link Kind} with a
+ *       short message in words ({@code connection refused}, {@code timeout after 2000ms}).</li>
+ *   <li>TLS: only for {@code https} URLs; the JDK's default context (its usual trust-store settings),
+ *       created on the first https call, with host name verification.</li>
+ * </ul>
+ */
+public final class BackendGet {
+    private static final Logger LOG = LoggerFactory.getLogger(BackendGet.class);
+
+    static final int MAX_REDIRECTS = 3;
+    /** Header names this client sets (or must not send): never copied from an endpoint's headers. */
+    static final Set<String> FRAMING = Set.of("host", "connection", "content-length", "transfer-encoding", "expect",
+            "upgrade", "te", "keep-alive", "proxy-connection", "trailer");
+    private static final int MAX_HEAD = 64 * 1024;
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    /** How a call failed. */
+    public enum Kind {
+        /** The URL cannot be requested (scheme, host). */
+        BAD_URL,
+        UNKNOWN_HOST,
+        REFUSED,
+        /** No route to the host, network unreachable. */
+        UNREACHABLE,
+        CONNECT_TIMEOUT,
+        /** The deadline passed after connecting. */
+        TIMEOUT,
+        TLS,
+        /** The connection broke or closed before the answer was complete. */
+        BROKEN,
+        /** Not HTTP, or malformed HTTP. */
+        BAD_RESPONSE,
+        /** The body is larger than the caller's cap. */
+        TOO_LARGE,
+        /** The call was cancelled (its service is closing). */
+        CANCELLED;
+
+        /** Whether the backend gave no usable HTTP answer (down, unreachable, too slow). */
+        public boolean noAnswer() {
+            return this != BAD_URL && this != TOO_LARGE;
+        }
+    }
+
+    /** A failed call: its {@link Kind} and a short message in words. */
+    public static final class Failure extends IOException {
+        private final Kind kind;
+
+        public Failure(Kind kind, String message) {
+            super(message, null);
+            this.kind = Objects.requireNonNull(kind);
+        }
+
+        public Kind kind() {
+            return kind;
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this; // an expected outcome, not a bug: no stack trace
+        }
+    }
+
+    /**
+     * An HTTP answer (any status).
+     *
+     * @param headers lower-case name -> first value
+     * @param body the 2xx body when one was asked for, else empty
+     * @param nanos how long the call took
+     */
+    public record Response(int status, Map<String, String> headers, byte[] body, long nanos) {
+        public String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+
+        public boolean ok() {
+            return status >= 200 && status < 300;
+        }
+    }
+
+    private final String userAgent;
+    private final Map<String, String> defaults;
+
+    /**
+     * @param userAgent who asks ({@code olla-HealthChecker/<version>})
+     * @param defaults the caller's other headers ({@code Accept} ...); an endpoint's own headers win
+     */
+    public BackendGet(String userAgent, Map<String, String> defaults) {
+        this.userAgent = Objects.requireNonNull(userAgent);
+        this.defaults = Map.copyOf(defaults);
+    }
+
+    /** {@code path} under the endpoint's base URL ({@code /slots} -> {@code http://host:port/base/slots}). */
+    public static URI under(Endpoint ep, String path) {
+        return URI.create(ep.url().getScheme() + "://" + ep.authority() + ep.basePath()
+                + (path.startsWith("/") ? path : "/" + path));
+    }
+
+    /**
+     * {@link #fetch} on {@code executor} (virtual threads). The future fails with a {@link Failure};
+     * cancelling it interrupts the call.
+     */
+    public CompletableFuture<Response> fetchAsync(ExecutorService executor, Endpoint ep, URI uri, Duration timeout,
+            int maxBody) {
+        Call call = new Call();
+        try {
+            call.task = executor.submit(() -> {
+                if (call.isDone()) {
+                    return;
+                }
+                try {
+                    call.complete(fetch(ep, uri, timeout, maxBody));
+                } catch (Failure f) {
+                    call.completeExceptionally(f);
+                } catch (RuntimeException e) {
+                    call.completeExceptionally(new Failure(Kind.BAD_RESPONSE, describeOther(e)));
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            call.completeExceptionally(new Failure(Kind.CANCELLED, "closed"));
+        }
+        return call;
+    }
+
+    /** A future whose cancellation interrupts the running call. */
+    private static final class Call extends CompletableFuture<Response> {
+        volatile Future<?> task;
+
+        @Override
+        public boolean cancel(boolean mayInterrupt) {
+            boolean done = super.cancel(mayInterrupt);
+            Future<?> t = task;
+            if (t != null) {
+                t.cancel(true);
+            }
+            return done;
+        }
+    }
+
+    /** GETs {@code uri} for endpoint {@code ep} within {@code timeout}. Blocking. */
+    public Response fetch(Endpoint ep, URI uri, Duration timeout, int maxBody) throws Failure {
+        long start = System.nanoTime();
+        long deadline = start + Math.max(1, timeout.toNanos());
+        URI at = uri;
+        for (int hop = 0; ; hop++) {
+            Response r = once(ep, at, deadline, timeout, maxBody, start);
+            String location = r.status() >= 300 && r.status() < 400 ? r.header("location") : null;
+            if (location == null || hop >= MAX_REDIRECTS) {
+                return r;
+            }
+            URI next;
+            try {
+                next = at.resolve(location.strip());
+            } catch (IllegalArgumentException bad) {
+                return r;
+            }
+            if (!sameOrigin(at, next)) {
+                return r;
+            }
+            at = next;
+        }
+    }
+
+    static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme() != null && a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost() != null
+                && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        return u.getPort() > 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+    }
+
+    private Response once(Endpoint ep, URI uri, long deadline, Duration timeout, int maxBody, long start)
+            throws Failure {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
+            throw new Failure(Kind.BAD_URL, "not an http(s) URL: " + uri);
+        }
+        boolean tls = scheme.equals("https");
+        String host = uri.getHost();
+        InetSocketAddress address = new InetSocketAddress(host, port(uri));
+        if (address.isUnresolved()) {
+            throw new Failure(Kind.UNKNOWN_HOST, "unknown host: " + host);
+        }
+        Socket socket = new Socket();
+        try (socket) {
+            try {
+                socket.connect(address, remainingMillis(deadline, timeout, true));
+            } catch (SocketTimeoutException e) {
+                throw new Failure(Kind.CONNECT_TIMEOUT, "connect timeout after " + timeout.toMillis() + "ms");
+            }
+            socket.setTcpNoDelay(true);
+            Socket s = socket;
+            if (tls) {
+                s = handshake(socket, host, port(uri), deadline, timeout);
+            }
+            OutputStream out = s.getOutputStream();
+            out.write(requestHead(ep, uri));
+            out.flush();
+            DeadlineInput in = new DeadlineInput(s, deadline, timeout);
+            return Http1Reader.read(in, maxBody, start);
+        } catch (Failure f) {
+            throw f;
+        } catch (IOException e) {
+            throw classify(e, timeout);
+        }
+    }
+
+    private static Socket handshake(Socket plain, String host, int port, long deadline, Duration timeout)
+            throws IOException {
+        SSLSocket ssl = (SSLSocket) Tls.FACTORY.createSocket(plain, host, port, true);
+        SSLParameters p = ssl.getSSLParameters();
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+        ssl.setSSLParameters(p);
+        ssl.setSoTimeout(remainingMillis(deadline, timeout, false));
+        ssl.startHandshake();
+        return ssl;
+    }
+
+    /** The JDK's default TLS context, created on the first https call (not at all without one). */
+    private static final class Tls {
+        static final SSLSocketFactory FACTORY = create();
+
+        private static SSLSocketFactory create() {
+            try {
+                return SSLContext.getDefault().getSocketFactory();
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("no default TLS context", e);
+            }
+        }
+    }
+
+    byte[] requestHead(Endpoint ep, URI uri) {
+        String target = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        if (uri.getRawQuery() != null) {
+            target += "?" + uri.getRawQuery();
+        }
+        String authority = uri.getHost().contains(":") ? "[" + uri.getHost() + "]" : uri.getHost();
+        if (uri.getPort() > 0) {
+            authority += ":" + uri.getPort();
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("User-Agent", userAgent);
+        defaults.forEach(headers::put);
+        for (Map.Entry<String, String> h : ep.requestHeaders().entrySet()) {
+            String name = h.getKey();
+            String lower = name.toLowerCase(Locale.ROOT);
+            String value = h.getValue() == null ? "" : h.getValue();
+            if (FRAMING.contains(lower) || !token(name) || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+                if (WARNED.add(ep.name() + "\0" + lower)) {
+                    LOG.warn("endpoint {}: header {} is not sent on health probes, model discovery or capacity polls"
+                            + " ({})", ep.name(), name, FRAMING.contains(lower) ? "set by the client itself"
+                                    : "not a valid header");
+                }
+                continue;
+            }
+            headers.keySet().removeIf(k -> k.equalsIgnoreCase(name));
+            headers.put(name, value);
+        }
+        StringBuilder sb = new StringBuilder(256).append("GET ").append(target).append(" HTTP/1.1\r\nHost: ")
+                .append(authority).append("\r\n");
+        headers.forEach((k, v) -> sb.append(k).append(": ").append(v).append("\r\n"));
+        sb.append("Connection: close\r\n\r\n");
+        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static boolean token(String name) {
+        if (name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c <= ' ' || c >= 127 || "()<>@,;:\\\"/[]?={}".indexOf(c) >= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static int remainingMillis(long deadline, Duration timeout, boolean connect) throws Failure {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw connect ? new Failure(Kind.CONNECT_TIMEOUT, "connect timeout after " + timeout.toMillis() + "ms")
+                    : new Failure(Kind.TIMEOUT, "timeout after " + timeout.toMillis() + "ms");
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000));
+    }
+
+    /** A socket's input whose every read is bounded by what is left of the call's deadline. */
+    static final class DeadlineInput extends InputStream {
+        private final Socket socket;
+        private final InputStream in;
+        private final long deadline;
+        private final Duration timeout;
+
+        DeadlineInput(Socket socket, long deadline, Duration timeout) throws IOException {
+            this.socket = socket;
+            this.in = new BufferedInputStream(socket.getInputStream(), 8192);
+            this.deadline = deadline;
+            this.timeout = timeout;
+        }
+
+        private void arm() throws IOException {
+            socket.setSoTimeout(remainingMillis(deadline, timeout, false));
+        }
+
+        @Override
+        public int read() throws IOException {
+            arm();
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            arm();
+            return in.read(b, off, len);
+        }
+    }
+
+    static Failure classify(IOException e, Duration timeout) {
+        if (e instanceof Failure f) {
+            return f;
+        }
+        if (Thread.currentThread().isInterrupted() || e instanceof ClosedByInterruptException
+                || e instanceof InterruptedIOException && !(e instanceof SocketTimeoutException)) {
+            return new Failure(Kind.CANCELLED, "cancelled");
+        }
+        if (e instanceof SocketTimeoutException) {
+            return new Failure(Kind.TIMEOUT, "timeout after " + timeout.toMillis() + "ms");
+        }
+        if (e instanceof NoRouteToHostException) {
+            return new Failure(Kind.UNREACHABLE, lower(e, "no route to host"));
+        }
+        if (e instanceof ConnectException) {
+            String m = lower(e, "connection refused");
+            return new Failure(m.contains("unreachable") ? Kind.UNREACHABLE : Kind.REFUSED, m);
+        }
+        if (e instanceof UnknownHostException) {
+            return new Failure(Kind.UNKNOWN_HOST, "unknown host: " + e.getMessage());
+        }
+        if (e instanceof SSLException) {
+            return new Failure(Kind.TLS, "TLS error: " + e.getMessage());
+        }
+        if (e instanceof EOFException) {
+            return new Failure(Kind.BROKEN, "connection closed before the response was complete");
+        }
+        return new Failure(Kind.BROKEN, lower(e, "connection broken"));
+    }
+
+    private static String lower(Throwable e, String fallback) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? fallback : m.toLowerCase(Locale.ROOT);
+    }
+
+    private static String describeOther(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+}
