@@ -17,7 +17,8 @@ import java.util.function.Function;
  *       recently seen healthy (and not failed since) is tried anyway instead of refusing; on a
  *       connection failure the next, within {@code proxy.retry}.</li>
  * </ul>
- * The caller counts picks by {@link Mode}. Thread-safe and stateless.
+ * The caller counts picks by {@link Mode}. Entering and leaving panic or last resort is logged once
+ * per pool ({@link DegradedPools}), never per request. Thread-safe.
  */
 public final class Chooser {
     /** How a pick was made. */
@@ -30,17 +31,23 @@ public final class Chooser {
 
     private final boolean lastResort;
     private final int panicThreshold;
+    private final DegradedPools log;
 
     /**
      * @param lastResort try the most recently healthy candidate when none is routable
      * @param panicThreshold percent of routable candidates below which health is ignored (0 = off)
      */
     public Chooser(boolean lastResort, int panicThreshold) {
+        this(lastResort, panicThreshold, System::nanoTime);
+    }
+
+    Chooser(boolean lastResort, int panicThreshold, java.util.function.LongSupplier nanoClock) {
         if (panicThreshold < 0 || panicThreshold > 100) {
             throw new IllegalArgumentException("panic threshold must be 0..100: " + panicThreshold);
         }
         this.lastResort = lastResort;
         this.panicThreshold = panicThreshold;
+        this.log = new DegradedPools(panicThreshold, nanoClock);
     }
 
     /**
@@ -49,6 +56,15 @@ public final class Chooser {
      * @param balance the balancer (through session affinity) over a candidate list
      */
     public Pick choose(List<Candidate> snapshot, Function<List<Candidate>, Candidate> balance) {
+        return choose(null, null, snapshot, balance);
+    }
+
+    /**
+     * Picks from {@code snapshot} for a request for {@code model} (null: none) on {@code route} (the
+     * names its panic / last-resort log lines use).
+     */
+    public Pick choose(String model, String route, List<Candidate> snapshot,
+            Function<List<Candidate>, Candidate> balance) {
         int n = snapshot.size();
         if (n == 0) {
             return Pick.NONE;
@@ -60,19 +76,19 @@ public final class Chooser {
                 routable.add(c);
             }
         }
+        Pick pick;
         if (routable.isEmpty()) {
-            if (lastResort) {
-                return new Pick(mostRecentlyHealthy(snapshot), Mode.LAST_RESORT);
-            }
-            if (panicThreshold > 0) {
-                return panic(snapshot, balance);
-            }
-            return Pick.NONE;
+            pick = lastResort ? new Pick(mostRecentlyHealthy(snapshot), Mode.LAST_RESORT)
+                    : panicThreshold > 0 ? panic(snapshot, balance) : Pick.NONE;
+        } else if ((long) routable.size() * 100 < (long) panicThreshold * n) {
+            pick = panic(snapshot, balance);
+        } else {
+            pick = new Pick(balance.apply(routable), Mode.BALANCED);
         }
-        if ((long) routable.size() * 100 < (long) panicThreshold * n) {
-            return panic(snapshot, balance);
+        if (model != null || route != null) {
+            log.picked(model, route, pick, routable.size(), n);
         }
-        return new Pick(balance.apply(routable), Mode.BALANCED);
+        return pick;
     }
 
     private Pick panic(List<Candidate> snapshot, Function<List<Candidate>, Candidate> balance) {

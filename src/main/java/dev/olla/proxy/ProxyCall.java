@@ -239,7 +239,7 @@ final class ProxyCall {
                 enqueue(routable);
                 return;
             }
-            Chooser.Pick pick = service.chooser().choose(open, this::choose);
+            Chooser.Pick pick = service.chooser().choose(model, target.label(), open, this::choose);
             Candidate chosen = pick.candidate();
             if (chosen == null) {
                 failNothingRoutable(snapshot);
@@ -418,7 +418,8 @@ final class ProxyCall {
                 health.connectionFailed(s, attempt.permit(), reason);
                 lastError = reason;
                 candidates.remove(s);
-                LOG.warn("endpoint {} failed before responding: {}", ep.name(), reason);
+                // logged by the health side once per transition (panic / last resort would log it per request)
+                LOG.debug("endpoint {} failed before responding: {}", ep.name(), reason);
                 if (!ex.isOpen()) {
                     return;
                 }

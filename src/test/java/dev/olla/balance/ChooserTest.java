@@ -100,4 +100,47 @@ class ChooserTest {
         assertThat(p.candidate().name()).isEqualTo("a");
         assertThat(p.candidate().inFlight()).isZero();
     }
+
+    @Test
+    void panicAndLastResortAreLoggedOncePerTransitionNeverPerRequest() {
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+        Chooser chooser = new Chooser(true, 50, nanos::get);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Chooser.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        ch.qos.logback.classic.Level level = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        logger.addAppender(appender);
+        try {
+            List<Candidate> third = List.of(c("a", EndpointStatus.HEALTHY, true, 1), c("b", EndpointStatus.OFFLINE, true, 0),
+                    c("c", EndpointStatus.OFFLINE, true, 0));
+            List<Candidate> all = List.of(c("a", EndpointStatus.HEALTHY, true, 1), c("b", EndpointStatus.HEALTHY, true, 1),
+                    c("c", EndpointStatus.HEALTHY, true, 1));
+            List<Candidate> none = List.of(c("a", EndpointStatus.OFFLINE, true, 5), c("b", EndpointStatus.OFFLINE, true, 0));
+            for (int i = 0; i < 500; i++) {
+                assertThat(chooser.choose("llama3", "ollama", third, rr::choose).mode()).isEqualTo(Chooser.Mode.PANIC);
+                // a retry that chooses among the routable rest is ordinary, and does not end the panic
+                chooser.choose("llama3", "ollama", all.subList(0, 1), rr::choose);
+                nanos.addAndGet(1_000_000); // 1 ms per request
+            }
+            chooser.choose("phi4", "ollama", none, rr::choose); // another pool: its own line
+            chooser.choose("phi4", "ollama", none, rr::choose);
+            nanos.addAndGet(DegradedPools.SETTLE.toNanos());
+            chooser.choose("llama3", "ollama", all, rr::choose); // settled: back to ordinary
+            chooser.choose("llama3", "ollama", all, rr::choose);
+            chooser.choose(null, "openai", none, rr::choose); // no model named: the route is the pool
+
+            List<String> lines = appender.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList();
+            assertThat(lines).containsExactly(
+                    "WARN model llama3: panic routing, 1 of 3 endpoint(s) routable (below proxy.panic_threshold 50%):"
+                            + " health ignored, spreading over all of them",
+                    "WARN model phi4: no routable endpoint; last resort: trying a (the most recently healthy)",
+                    "INFO model llama3: back to ordinary balancing after 0.5s (500 panic pick(s), 0 last-resort pick(s))",
+                    "WARN route openai: no routable endpoint; last resort: trying a (the most recently healthy)");
+        } finally {
+            logger.detachAppender(appender);
+            logger.setLevel(level);
+        }
+    }
 }
