@@ -10,12 +10,13 @@
 # chunk with the headers (as OpenAI and vLLM do: the hold keeps it back until the first token).
 # Phases, every run bounded by `timeout`:
 #   1. warm-up: WARM (20) s of streams through each Olla (JIT);
-#   2. ROUNDS (3) alternating rounds of DUR (10) s per target (direct, hold-off, hold-on), CONNS (2)
+#   2. ROUNDS (5) alternating rounds of DUR (6) s per target (direct, hold-off, hold-on), CONNS (2)
 #      keep-alive connections each running streams back to back (bench/StreamLatency.java);
 #      TTFT = request written -> first content token read, in microseconds.
 # Reported: per target the TTFT p50/p99 of every round and of the best round (noise only ever adds
-# latency), the hold's cost (on - off) and what Olla adds over direct, and the load average before
-# and after (the machine may be shared: say so with the figures).
+# latency); the hold's cost (on - off) and what Olla adds over direct, both from the best rounds and as
+# the median of the per-round differences (the rounds of one pass run back to back, so they share the
+# machine's load); and the load average before and after (the machine may be shared: say so).
 # Uses 127.0.0.1 ports 18180-18189; results in bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,7 +24,7 @@ root="$(dirname "$here")"
 . "$root/scripts/jdk.sh"
 olla_find_jdk
 JAVA="$JAVA_HOME/bin/java"
-DUR="${DUR:-10}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-3}" CONNS="${CONNS:-2}"
+DUR="${DUR:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-5}" CONNS="${CONNS:-2}"
 TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 SIM_PORT=18180
@@ -135,5 +136,21 @@ load_after=$(load)
   printf 'the hold costs (on - off):     p50 %+d us, p99 %+d us\n' $(( B50[on] - B50[off] )) $(( B99[on] - B99[off] ))
   printf 'Olla with the hold over direct: p50 %+d us, p99 %+d us (target: p99 < 200 us)\n' $(( B50[on] - B50[direct] )) $(( B99[on] - B99[direct] ))
   printf 'Olla without the hold over direct: p50 %+d us, p99 %+d us\n' $(( B50[off] - B50[direct] )) $(( B99[off] - B99[direct] ))
+  # the same differences per round (same pass, same load), median over the rounds
+  awk '{ v[$1 "," $2 "," "p50"] = $6; v[$1 "," $2 "," "p99"] = $7; if ($2 > n) n = $2 }
+    function med(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+    END {
+      split("on,off on,direct off,direct", pairs, " ")
+      for (p = 1; p <= 3; p++) {
+        split(pairs[p], ab, ",")
+        for (q = 0; q < 2; q++) {
+          m = q ? "p99" : "p50"
+          for (r = 1; r <= n; r++) d[r] = v[ab[1] "," r "," m] - v[ab[2] "," r "," m]
+          out[p, m] = med(d, n)
+        }
+        printf "median per-round difference %-10s p50 %+d us, p99 %+d us\n", ab[1] "-" ab[2] ":", out[p, "p50"], out[p, "p99"]
+      }
+    }' "$out/rounds.txt"
 } | tee -a "$out/summary.txt"
 echo "Results in $out" >&2
