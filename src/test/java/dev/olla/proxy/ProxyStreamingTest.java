@@ -161,9 +161,12 @@ class ProxyStreamingTest {
             assertThat(olla.post("/olla/vllm/v1/chat/completions",
                     "{\"model\":\"m1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").statusCode()).isEqualTo(200);
         }
-        // health probes and discovery use their own connections; olla also warms one per event loop
-        assertThat(sim.stats().acceptedConnections()).as("backend connections")
-                .isLessThanOrEqualTo(3 + Runtime.getRuntime().availableProcessors());
+        // Probes, discovery and capacity polls (BackendGet) use one connection per request, closed
+        // after it; what is left carried the 20 proxied requests: one connection per event loop at
+        // most (olla warms one per loop), plus one for a background GET accepted but not yet counted.
+        long background = sim.stats().requests() - sim.stats().requests("/v1/chat/completions");
+        assertThat(sim.stats().acceptedConnections() - background).as("backend connections of proxied requests")
+                .isLessThanOrEqualTo(2 + Runtime.getRuntime().availableProcessors());
     }
 
     @ParameterizedTest(name = "{0} engine")
@@ -176,7 +179,8 @@ class ProxyStreamingTest {
         olla = TestOlla.builder().engine(engine).endpoint("one", sim.baseUrl(), "vllm").start();
         try (RawHttp c = new RawHttp(olla.port(), 4096)) {
             c.send("POST", "/olla/vllm/v1/chat/completions", SSE_CHAT);
-            awaitTrue(() -> olla.olla().proxy().stats().backpressurePauses() > 0, 5000);
+            // the kernel's loopback buffers (up to 4 MiB towards the client) fill first: slow under load
+            awaitTrue(() -> olla.olla().proxy().stats().backpressurePauses() > 0, 30_000);
             assertThat(olla.olla().proxy().stats().backpressurePauses()).as("backend reads paused").isPositive();
             assertThat(c.readUntil("data: [DONE]", 20_000)).isTrue();
             String text = c.text();
