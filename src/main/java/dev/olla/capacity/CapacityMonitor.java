@@ -6,9 +6,9 @@ import dev.olla.endpoint.BackendGet;
 import dev.olla.endpoint.BackendLoad;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
+import dev.olla.endpoint.Scheduler;
 import dev.olla.profile.Profile;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,9 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * Ollama {@code /api/ps}, LM Studio {@code /api/v0/models}, vLLM and SGLang {@code /metrics}. Each
  * report becomes the endpoint's {@link BackendLoad} (read by the balancers, the caps and status).
  *
- * <p>A timer on the injected scheduler starts one pass per {@code poll_interval}; every HTTP call runs
+ * <p>A timer on the injected {@link Scheduler} starts one pass per {@code poll_interval}; every HTTP call
+ * (through the shared {@link BackendGet}) runs
  * on a virtual thread (never on an event loop), bounded by {@code poll_timeout}. An endpoint whose
  * previous poll is still running is skipped. A failed poll makes every figure unknown (not busy).
  */
@@ -40,8 +38,7 @@ public final class CapacityMonitor implements AutoCloseable {
 
     private final EndpointRegistry registry;
     private final OllaConfig.Capacity config;
-    private final Clock clock;
-    private final ScheduledExecutorService scheduler;
+    private final Scheduler scheduler;
     private final boolean ownScheduler;
     private final ExecutorService io;
     private final BackendGet get = new BackendGet("olla-Capacity/" + BuildInfo.current().version(),
@@ -50,32 +47,26 @@ public final class CapacityMonitor implements AutoCloseable {
     /** Endpoints whose {@code /metrics} answered an error once: not asked again (llama.cpp without --metrics). */
     private final Map<EndpointState, Boolean> noMetrics = new ConcurrentHashMap<>();
     private final Map<EndpointState, String> failing = new ConcurrentHashMap<>();
-    private volatile ScheduledFuture<?> timer;
+    private volatile Scheduler.Timer timer = Scheduler.Timer.NONE;
+    private volatile boolean closed;
     private volatile Runnable afterPass = () -> {};
 
+    /** Polls on a timer thread of its own ({@code olla-capacity}), real time. */
     public CapacityMonitor(EndpointRegistry registry, OllaConfig.Capacity config) {
-        this(registry, config, Clock.systemUTC(), null);
+        this(registry, config, Scheduler.system("olla-capacity"), true);
     }
 
-    /** @param scheduler the timer (tests inject theirs); null = a daemon thread of its own */
-    public CapacityMonitor(EndpointRegistry registry, OllaConfig.Capacity config, Clock clock,
-            ScheduledExecutorService scheduler) {
+    /** Polls on {@code scheduler} (time and timer; not closed by this monitor). */
+    public CapacityMonitor(EndpointRegistry registry, OllaConfig.Capacity config, Scheduler scheduler) {
+        this(registry, config, scheduler, false);
+    }
+
+    private CapacityMonitor(EndpointRegistry registry, OllaConfig.Capacity config, Scheduler scheduler,
+            boolean ownScheduler) {
         this.registry = registry;
         this.config = config;
-        this.clock = clock;
-        if (scheduler == null) {
-            ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
-                Thread t = new Thread(r, "olla-capacity");
-                t.setDaemon(true);
-                return t;
-            });
-            s.setRemoveOnCancelPolicy(true);
-            this.scheduler = s;
-            this.ownScheduler = true;
-        } else {
-            this.scheduler = scheduler;
-            this.ownScheduler = false;
-        }
+        this.scheduler = scheduler;
+        this.ownScheduler = ownScheduler;
         this.io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("olla-capacity-io-", 0).factory());
     }
 
@@ -94,11 +85,18 @@ public final class CapacityMonitor implements AutoCloseable {
         if (!config.enabled() || !hasSources()) {
             return;
         }
-        long every = config.pollInterval().toNanos();
-        timer = scheduler.scheduleWithFixedDelay(() -> {
+        every(config.pollInterval().toNanos());
+    }
+
+    private void every(long nanos) {
+        timer = scheduler.schedule(() -> {
+            if (closed) {
+                return;
+            }
             List<CompletableFuture<Void>> pass = pollAll();
             CompletableFuture.allOf(pass.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> afterPass.run());
-        }, every, every, TimeUnit.NANOSECONDS);
+            every(nanos);
+        }, nanos);
     }
 
     /** One pass over every endpoint; waits at most {@code bound} for it (start-up and tests). */
@@ -163,7 +161,7 @@ public final class CapacityMonitor implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            s.load(previous.failed(clock.instant(), why));
+            s.load(previous.failed(scheduler.now(), why));
             if (failing.put(s, why) == null) {
                 LOG.info("capacity of endpoint {} unknown: {}", s.name(), why);
             }
@@ -190,7 +188,7 @@ public final class CapacityMonitor implements AutoCloseable {
             }
         }
         return new BackendLoad(total, slots.busy(), waiting, loaded == null ? null : withoutExpiry(loaded), 0,
-                clock.instant(), null);
+                scheduler.now(), null);
     }
 
     private static Map<String, Instant> withoutExpiry(Map<String, Instant> m) {
@@ -202,11 +200,11 @@ public final class CapacityMonitor implements AutoCloseable {
     private BackendLoad loadedOnly(Map<String, Instant> loaded) {
         Map<String, Instant> out = new java.util.LinkedHashMap<>();
         loaded.forEach((k, v) -> out.put(k, v == null ? Instant.MAX : v));
-        return new BackendLoad(-1, -1, -1, out, 0, clock.instant(), null);
+        return new BackendLoad(-1, -1, -1, out, 0, scheduler.now(), null);
     }
 
     private BackendLoad busyOnly(LoadParsers.Slots slots) {
-        return new BackendLoad(-1, slots.busy(), slots.waiting(), null, 0, clock.instant(), null);
+        return new BackendLoad(-1, slots.busy(), slots.waiting(), null, 0, scheduler.now(), null);
     }
 
     /** A non-2xx answer. */
@@ -231,12 +229,10 @@ public final class CapacityMonitor implements AutoCloseable {
 
     @Override
     public void close() {
-        ScheduledFuture<?> t = timer;
-        if (t != null) {
-            t.cancel(false);
-        }
+        closed = true;
+        timer.cancel();
         if (ownScheduler) {
-            scheduler.shutdownNow();
+            scheduler.close();
         }
         io.shutdownNow();
     }

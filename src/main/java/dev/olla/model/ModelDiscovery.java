@@ -1,19 +1,11 @@
 package dev.olla.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.olla.BuildInfo;
 import dev.olla.config.OllaConfig;
-import dev.olla.endpoint.BackendGet;
-import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
-import dev.olla.profile.Profile;
-import dev.olla.profile.ProfileFilter;
-import dev.olla.profile.ProfileRegistry;
-import dev.olla.server.Json;
-import java.io.IOException;
-import java.net.URI;
+import dev.olla.endpoint.Scheduler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,8 +17,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,15 +41,16 @@ import org.slf4j.LoggerFactory;
  * are dropped every {@code cleanup_interval}.</li>
  * </ul>
  *
- * <p>Work runs on virtual threads; nothing here blocks the caller (safe from event loops and health
- * listeners). {@code model_discovery.enabled: false} turns off only the periodic refresh: the first
+ * <p>Pieces, one job each: this class schedules (refresh, cleanup and retry timers on the injected
+ * {@link Scheduler}) and runs fetches on virtual threads, at most {@code concurrent_workers} at once;
+ * {@link ModelFetcher} asks the backend (through the shared {@code BackendGet}) and parses;
+ * {@link DiscoveryResults} updates the registry and logs. Nothing here blocks the caller (safe from
+ * event loops and health listeners). {@code model_discovery.enabled: false} turns off only the periodic refresh: the first
  * pass, recovery and on-miss refreshes still run, since without any model list strict routing could
  * route nothing.
  */
 public final class ModelDiscovery implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelDiscovery.class);
-    /** Largest model list accepted. */
-    static final int MAX_BODY = 10 * 1024 * 1024;
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     /** The knobs, from {@code discovery.model_discovery} and {@code model_registry.unification}. */
@@ -115,32 +106,18 @@ public final class ModelDiscovery implements AutoCloseable {
         }
     }
 
-    /** A non-200 answer. */
-    static final class HttpStatusException extends IOException {
-        final int status;
-
-        HttpStatusException(int status) {
-            super("HTTP " + status);
-            this.status = status;
-        }
-
-        boolean retryable() {
-            return status >= 500 || status == 429 || status == 408;
-        }
-    }
-
     private final EndpointRegistry endpoints;
     private final ModelRegistry registry;
-    private final ProfileRegistry profiles;
     private final Settings settings;
-    private final String userAgent;
+    private final Scheduler scheduler;
+    private final boolean ownScheduler;
     private final ExecutorService executor;
-    private final ScheduledExecutorService timer;
     private final Semaphore workers;
-    private final BackendGet get;
+    private final ModelFetcher fetcher;
+    private final DiscoveryResults results;
     private final Map<EndpointState, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
-    private final Map<EndpointState, String> failing = new ConcurrentHashMap<>();
-    private final Map<EndpointState, Instant> lastSuccess = new ConcurrentHashMap<>();
+    private volatile Scheduler.Timer refreshTimer = Scheduler.Timer.NONE;
+    private volatile Scheduler.Timer cleanupTimer = Scheduler.Timer.NONE;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -148,23 +125,27 @@ public final class ModelDiscovery implements AutoCloseable {
         this(endpoints, registry, Settings.from(config));
     }
 
+    /** Timers on a thread of its own ({@code olla-discovery-timer}), real time. */
     public ModelDiscovery(EndpointRegistry endpoints, ModelRegistry registry, Settings settings) {
+        this(endpoints, registry, settings, Scheduler.system("olla-discovery-timer"), true);
+    }
+
+    /** Timers on {@code scheduler} (not closed by this discovery). */
+    public ModelDiscovery(EndpointRegistry endpoints, ModelRegistry registry, Settings settings, Scheduler scheduler) {
+        this(endpoints, registry, settings, scheduler, false);
+    }
+
+    private ModelDiscovery(EndpointRegistry endpoints, ModelRegistry registry, Settings settings, Scheduler scheduler,
+            boolean ownScheduler) {
         this.endpoints = endpoints;
         this.registry = registry;
-        this.profiles = registry.profiles();
         this.settings = settings;
-        this.userAgent = "olla-Discovery/" + BuildInfo.current().version();
+        this.scheduler = scheduler;
+        this.ownScheduler = ownScheduler;
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("olla-discovery-", 0).factory());
-        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread th = new Thread(r, "olla-discovery-timer");
-            th.setDaemon(true);
-            return th;
-        });
-        t.setRemoveOnCancelPolicy(true);
-        t.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        this.timer = t;
         this.workers = new Semaphore(settings.concurrentWorkers());
-        this.get = new BackendGet(userAgent, Map.of("Accept", "application/json"));
+        this.fetcher = new ModelFetcher(registry.profiles(), settings.timeout());
+        this.results = new DiscoveryResults(registry);
     }
 
     public Settings settings() {
@@ -187,16 +168,33 @@ public final class ModelDiscovery implements AutoCloseable {
         }
         started = true;
         if (settings.enabled()) {
-            long every = settings.interval().toMillis();
-            timer.scheduleWithFixedDelay(this::periodic, every, every, TimeUnit.MILLISECONDS);
+            refreshEvery(settings.interval().toNanos());
         }
-        long cleanup = settings.cleanupInterval().toMillis();
-        timer.scheduleWithFixedDelay(this::cleanup, cleanup, cleanup, TimeUnit.MILLISECONDS);
+        cleanupEvery(settings.cleanupInterval().toNanos());
+    }
+
+    private void refreshEvery(long nanos) {
+        refreshTimer = scheduler.schedule(() -> {
+            if (!closed) {
+                discoverAll();
+                refreshEvery(nanos);
+            }
+        }, nanos);
+    }
+
+    private void cleanupEvery(long nanos) {
+        cleanupTimer = scheduler.schedule(() -> {
+            if (!closed) {
+                cleanup();
+                cleanupEvery(nanos);
+            }
+        }, nanos);
     }
 
     /**
-     * Runs {@link #discoverAll()} and waits for it at most {@code bound} (the app calls this before
-     * opening its port). Returns whether it finished in time; if not, it goes on in the background.
+     * Runs {@link #discoverAll()} and waits for it at most {@code bound} of real time (the app calls
+     * this before opening its port). Returns whether it finished in time; if not, it goes on in the
+     * background.
      */
     public boolean runInitialPass(Duration bound) {
         try {
@@ -216,15 +214,13 @@ public final class ModelDiscovery implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        timer.shutdownNow();
+        refreshTimer.cancel();
+        cleanupTimer.cancel();
+        if (ownScheduler) {
+            scheduler.close();
+        }
         executor.shutdownNow();
         inFlight.values().forEach(f -> f.completeExceptionally(new IllegalStateException("model discovery closed")));
-    }
-
-    private void periodic() {
-        if (!closed) {
-            discoverAll();
-        }
     }
 
     private void cleanup() {
@@ -282,7 +278,8 @@ public final class ModelDiscovery implements AutoCloseable {
 
     /**
      * Discovers one endpoint (whatever its status). Completes when the registry holds the result, or
-     * exceptionally when the fetch or parse failed (its previous models are then kept).
+     * exceptionally when the fetch or parse failed after its retries (its previous models are then
+     * kept).
      */
     public CompletableFuture<Void> discover(EndpointState endpoint) {
         if (closed) {
@@ -293,181 +290,83 @@ public final class ModelDiscovery implements AutoCloseable {
         if (running != null) {
             return running.copy();
         }
-        try {
-            executor.execute(() -> run(endpoint, mine));
-        } catch (RejectedExecutionException e) {
-            inFlight.remove(endpoint, mine);
-            mine.completeExceptionally(e);
-        }
+        attempt(endpoint, mine, 1);
         return mine.copy();
+    }
+
+    /** How many endpoints are being discovered right now (tests wait for 0). */
+    int running() {
+        return inFlight.size();
     }
 
     /** When the endpoint's models were last fetched successfully, or null. */
     public Instant lastSuccess(EndpointState endpoint) {
-        return lastSuccess.get(endpoint);
+        return results.lastSuccess(endpoint);
     }
 
     /** The last failure message while the endpoint's discovery is failing, else null. */
     public String lastError(EndpointState endpoint) {
-        return failing.get(endpoint);
-    }
-
-    private void run(EndpointState endpoint, CompletableFuture<Void> done) {
-        try {
-            List<DiscoveredModel> models;
-            workers.acquire();
-            try {
-                models = fetchModels(endpoint);
-            } finally {
-                workers.release();
-            }
-            List<DiscoveredModel> kept = filter(endpoint.endpoint(), models);
-            List<DiscoveredModel> before = registry.modelsOf(endpoint);
-            registry.replace(endpoint, kept);
-            fetchVersion(endpoint);
-            lastSuccess.put(endpoint, registry.clock().instant());
-            succeeded(endpoint, before, kept, models.size());
-            inFlight.remove(endpoint, done);
-            done.complete(null);
-        } catch (Throwable e) {
-            inFlight.remove(endpoint, done);
-            if (!closed) {
-                failed(endpoint, e);
-            }
-            done.completeExceptionally(e);
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return results.lastError(endpoint);
     }
 
     /**
-     * Where the endpoint's profile names a minimum version (Anthropic passthrough), asks the backend
-     * which version it runs ({@link BackendVersion}); a failure keeps what was known.
+     * Attempt {@code n} on a virtual thread; a failure worth retrying schedules the next one after
+     * {@code retry_backoff x 2^(n-1)} (at most 30 s) on the scheduler, without holding a thread.
      */
-    private void fetchVersion(EndpointState endpoint) throws InterruptedException {
-        Endpoint ep = endpoint.endpoint();
-        String type = profiles.canonicalType(ep.type());
-        Profile p = type == null ? null : profiles.forType(type);
-        String path = BackendVersion.pathFor(type);
-        if (p == null || path == null || p.anthropic() == null || p.anthropic().minVersion() == null) {
-            return;
-        }
-        URI uri = BackendGet.under(ep, path);
-        Duration timeout = settings.timeout().compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : settings.timeout();
+    private void attempt(EndpointState endpoint, CompletableFuture<Void> done, int n) {
         try {
-            String version = BackendVersion.parse(type, Json.MAPPER.readTree(fetch(ep, uri, timeout)));
-            String was = registry.version(endpoint);
-            registry.recordVersion(endpoint, version);
-            if (version != null && !version.equals(was)) {
-                LOG.info("endpoint {} reports version {}", endpoint.name(), version);
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("endpoint {}: no version from {}: {}", endpoint.name(), path, describe(e));
-        }
-    }
-
-    private static List<DiscoveredModel> filter(Endpoint ep, List<DiscoveredModel> models) {
-        OllaConfig.Filter f = ep.modelFilter();
-        if (f == null || ((f.include() == null || f.include().isEmpty()) && (f.exclude() == null || f.exclude().isEmpty()))) {
-            return models;
-        }
-        List<DiscoveredModel> out = new ArrayList<>(models.size());
-        for (DiscoveredModel m : models) {
-            if (ProfileFilter.allowed(m.name(), f.include(), f.exclude())) {
-                out.add(m);
-            }
-        }
-        return out;
-    }
-
-    private void succeeded(EndpointState endpoint, List<DiscoveredModel> before, List<DiscoveredModel> now, int listed) {
-        String was = failing.remove(endpoint);
-        int filtered = listed - now.size();
-        String extra = filtered > 0 ? " (" + filtered + " excluded by model_filter)" : "";
-        if (was != null) {
-            LOG.info("model discovery for endpoint {} recovered: {} model(s){}", endpoint.name(), now.size(), extra);
-        } else if (!names(before).equals(names(now))) {
-            LOG.info("discovered {} model(s) on endpoint {}{}", now.size(), endpoint.name(), extra);
-        } else {
-            LOG.debug("discovered {} model(s) on endpoint {} (unchanged)", now.size(), endpoint.name());
-        }
-    }
-
-    private static List<String> names(List<DiscoveredModel> models) {
-        return models.stream().map(DiscoveredModel::name).toList();
-    }
-
-    private void failed(EndpointState endpoint, Throwable e) {
-        String msg = describe(e);
-        String was = failing.put(endpoint, msg);
-        if (was == null) {
-            int kept = registry.modelsOf(endpoint).size();
-            LOG.warn("model discovery for endpoint {} ({}) failed: {}{}", endpoint.name(),
-                    endpoint.endpoint().sanitizedUrl(), msg,
-                    kept > 0 ? "; keeping its " + kept + " previously discovered model(s) until stale" : "");
-        } else {
-            LOG.debug("model discovery for endpoint {} still failing: {}", endpoint.name(), msg);
-        }
-    }
-
-    private static String describe(Throwable e) {
-        if (e instanceof TimeoutException) {
-            return "timed out";
-        }
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
-    }
-
-    /** The response format parser for an endpoint: its profile's, or shape detection for type {@code auto}/unknown. */
-    String formatFor(Endpoint ep) {
-        String canonical = profiles.canonicalType(ep.type());
-        if (canonical == null) {
-            return "auto";
-        }
-        Profile p = profiles.forType(ep.type());
-        return p.responseFormat();
-    }
-
-    private List<DiscoveredModel> fetchModels(EndpointState endpoint) throws Exception {
-        Endpoint ep = endpoint.endpoint();
-        String format = formatFor(ep);
-        long backoff = settings.retryBackoff().toMillis();
-        Exception last = null;
-        for (int attempt = 1; attempt <= settings.retryAttempts(); attempt++) {
-            if (closed) {
-                break;
-            }
-            try {
-                byte[] body = fetch(ep, ep.modelUrl(), settings.timeout());
-                return ModelListParser.parse(format, body);
-            } catch (ModelListException e) {
-                throw e;
-            } catch (HttpStatusException e) {
-                if (!e.retryable()) {
-                    throw e;
+            executor.execute(() -> {
+                try {
+                    List<DiscoveredModel> models;
+                    workers.acquire();
+                    try {
+                        models = fetcher.models(endpoint.endpoint());
+                    } finally {
+                        workers.release();
+                    }
+                    results.succeeded(endpoint, models);
+                    version(endpoint);
+                    finish(endpoint, done, null);
+                } catch (Throwable e) {
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    if (!closed && n < settings.retryAttempts() && ModelFetcher.retryable(e)) {
+                        long backoff = Math.min(MAX_BACKOFF.toNanos(),
+                                settings.retryBackoff().toNanos() << Math.min(n - 1, 16));
+                        scheduler.schedule(() -> attempt(endpoint, done, n + 1), backoff);
+                        return;
+                    }
+                    if (!closed) {
+                        results.failed(endpoint, e);
+                    }
+                    finish(endpoint, done, e);
                 }
-                last = e;
-            } catch (BackendGet.Failure e) {
-                if (!e.kind().noAnswer()) {
-                    throw e; // too large, bad URL: the same again
-                }
-                last = e;
-            }
-            if (attempt < settings.retryAttempts() && backoff > 0) {
-                Thread.sleep(Math.min(MAX_BACKOFF.toMillis(), backoff << Math.min(attempt - 1, 16)));
-            }
+            });
+        } catch (RejectedExecutionException e) {
+            finish(endpoint, done, e);
         }
-        throw last != null ? last : new IOException("model discovery closed");
     }
 
-    /** GETs a URL through the shared {@link BackendGet}: the body of a 200, else an {@link HttpStatusException}. Blocking. */
-    private byte[] fetch(Endpoint ep, URI uri, Duration timeout) throws IOException {
-        BackendGet.Response res = get.fetch(ep, uri, timeout, MAX_BODY);
-        if (res.status() != 200) {
-            throw new HttpStatusException(res.status());
+    private void finish(EndpointState endpoint, CompletableFuture<Void> done, Throwable error) {
+        inFlight.remove(endpoint, done);
+        if (error == null) {
+            done.complete(null);
+        } else {
+            done.completeExceptionally(error);
         }
-        return res.body();
+    }
+
+    /** Where the endpoint's profile names a minimum version, asks for it; a failure keeps what was known. */
+    private void version(EndpointState endpoint) {
+        try {
+            String v = fetcher.version(endpoint.endpoint());
+            if (v != null) {
+                results.version(endpoint, v);
+            }
+        } catch (Exception e) {
+            LOG.debug("endpoint {}: no version: {}", endpoint.name(), ModelFetcher.describe(e));
+        }
     }
 
     /**
@@ -479,13 +378,11 @@ public final class ModelDiscovery implements AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(new IllegalStateException("model discovery closed"));
         }
-        Endpoint ep = endpoint.endpoint();
-        URI uri = BackendGet.under(ep, path);
         CompletableFuture<JsonNode> out = new CompletableFuture<>();
         try {
             executor.execute(() -> {
                 try {
-                    out.complete(Json.MAPPER.readTree(fetch(ep, uri, timeout)));
+                    out.complete(fetcher.json(endpoint.endpoint(), path, timeout));
                 } catch (Throwable e) {
                     out.completeExceptionally(e);
                 }

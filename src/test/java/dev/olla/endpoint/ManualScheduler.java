@@ -63,6 +63,26 @@ public final class ManualScheduler implements Scheduler {
         handedOver.clear();
     }
 
+    /** The wall clock as a {@link java.time.Clock} (for parts that take one, e.g. the model registry). */
+    public java.time.Clock clock() {
+        return new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now();
+            }
+        };
+    }
+
     /** Moves time forward by {@code d}, running every task that falls due on the way, in order. */
     public void advance(Duration d) {
         long target = nanos.get() + d.toNanos();

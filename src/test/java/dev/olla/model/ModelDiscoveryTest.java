@@ -8,6 +8,7 @@ import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.endpoint.EndpointStatus;
+import dev.olla.endpoint.ManualScheduler;
 import dev.olla.model.ModelRouting.Decision;
 import dev.olla.sim.SimFlavor;
 import dev.olla.sim.SimModel;
@@ -22,7 +23,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Discovery against simulated backends on real sockets. */
+/**
+ * Discovery against simulated backends on real sockets; its timers (refresh, cleanup, retries) and
+ * the registry's clock on a {@link ManualScheduler}: the tests move time instead of sleeping.
+ */
 class ModelDiscoveryTest {
     private SimulatedBackend simA;
     private SimulatedBackend simB;
@@ -37,6 +41,7 @@ class ModelDiscoveryTest {
     private EndpointRegistry endpoints;
     private ModelRegistry registry;
     private ModelDiscovery discovery;
+    private final ManualScheduler time = new ManualScheduler();
 
     @BeforeEach
     void start() {
@@ -54,8 +59,8 @@ class ModelDiscoveryTest {
         d = ModelTestKit.over("lms-d", simD);
         e = ModelTestKit.over("llamacpp-e", simE);
         endpoints = ModelTestKit.registry(a, b, c, d, e);
-        registry = new ModelRegistry(endpoints, true);
-        discovery = new ModelDiscovery(endpoints, registry, ModelTestKit.fastSettings());
+        registry = new ModelRegistry(endpoints, true, time.clock());
+        discovery = new ModelDiscovery(endpoints, registry, ModelTestKit.fastSettings(), time);
     }
 
     @AfterEach
@@ -152,7 +157,7 @@ class ModelDiscoveryTest {
                         List.of("LLAMA*")), Map.of())));
         EndpointRegistry one = ModelTestKit.registry(filtered);
         ModelRegistry reg = new ModelRegistry(one, true);
-        try (ModelDiscovery disc = new ModelDiscovery(one, reg, ModelTestKit.fastSettings())) {
+        try (ModelDiscovery disc = new ModelDiscovery(one, reg, ModelTestKit.fastSettings(), time)) {
             disc.discover(filtered).get(5, TimeUnit.SECONDS);
         }
         assertThat(reg.models()).extracting(UnifiedModel::id)
@@ -163,17 +168,18 @@ class ModelDiscoveryTest {
     void staleModelsDropWhileFreshOnesStay() throws Exception {
         discovery.close();
         discovery = new ModelDiscovery(endpoints, registry,
-                ModelTestKit.fastSettings().withStale(Duration.ofMillis(300), Duration.ofMillis(100)));
+                ModelTestKit.fastSettings().withStale(Duration.ofMinutes(10), Duration.ofMinutes(1)), time);
         discovery.discoverAll().get(5, TimeUnit.SECONDS);
         simA.faults().httpError(503);
         discovery.start();
-        // b keeps being rediscovered; a fails and its phi4 goes stale
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (registry.knows("phi4:14b") && System.nanoTime() < deadline) {
-            discovery.discover(b).exceptionally(x -> null).get(5, TimeUnit.SECONDS);
+        // b keeps being rediscovered; a fails and its phi4 goes stale once unseen for more than 10 minutes
+        for (int minute = 1; minute <= 10; minute++) {
+            time.advance(Duration.ofMinutes(1));
+            discovery.discover(b).get(5, TimeUnit.SECONDS);
             discovery.discover(a).exceptionally(x -> null).get(5, TimeUnit.SECONDS);
-            Thread.sleep(50);
+            assertThat(registry.knows("phi4:14b")).as("minute %d", minute).isTrue();
         }
+        time.advance(Duration.ofMinutes(1)); // the cleanup at minute 11: last seen more than 10 minutes ago
         assertThat(registry.knows("phi4:14b")).isFalse();
         assertThat(registry.sourcesFor("llama3.2:3b")).extracting(UnifiedModel.Source::endpointName)
                 .containsExactly("ollama-b");
@@ -182,25 +188,44 @@ class ModelDiscoveryTest {
     @Test
     void periodicDiscoveryPicksUpChanges() throws Exception {
         discovery.close();
-        discovery = new ModelDiscovery(endpoints, registry, ModelTestKit.fastSettings().withInterval(Duration.ofMillis(100)));
+        discovery = new ModelDiscovery(endpoints, registry, ModelTestKit.fastSettings().withInterval(Duration.ofMinutes(5)),
+                time);
         discovery.runInitialPass(Duration.ofSeconds(5));
         discovery.start();
         simC.setModels(List.of(SimModel.of("Qwen/Qwen2.5-72B")));
-        assertThat(ModelTestKit.await(Duration.ofSeconds(5), () -> registry.knows("qwen/qwen2.5-72b"))).isTrue();
+        time.advance(Duration.ofMinutes(4));
+        assertThat(simC.stats().requests("/v1/models")).isEqualTo(1); // only the first pass so far
+        time.advance(Duration.ofMinutes(1));
+        assertThat(time.awaitRunning(Duration.ofSeconds(5), () -> registry.knows("qwen/qwen2.5-72b"))).isTrue();
+        assertThat(time.awaitRunning(Duration.ofSeconds(5), () -> discovery.running() == 0)).isTrue();
+        time.advance(Duration.ofMinutes(5));
+        assertThat(time.awaitRunning(Duration.ofSeconds(5), () -> simC.stats().requests("/v1/models") == 3)).isTrue();
     }
 
     @Test
-    void retriesTransientFailures() throws Exception {
+    void retriesTransientFailuresWithDoublingBackOff() throws Exception {
         discovery.close();
         discovery = new ModelDiscovery(endpoints, registry,
-                ModelTestKit.fastSettings().withRetries(3, Duration.ofMillis(200)));
+                ModelTestKit.fastSettings().withRetries(3, Duration.ofMillis(200)), time);
         simA.faults().httpError(502);
         var pending = discovery.discover(a);
-        Thread.sleep(100);
+        assertThat(time.awaitRunning(Duration.ofSeconds(5), () -> time.pending().contains(Duration.ofMillis(200))))
+                .isTrue();
+        time.advance(Duration.ofMillis(200)); // the second attempt fails too: the next waits twice as long
+        assertThat(time.awaitRunning(Duration.ofSeconds(5), () -> time.pending().contains(Duration.ofMillis(400))))
+                .isTrue();
+        assertThat(pending).isNotDone();
         simA.faults().reset();
+        time.advance(Duration.ofMillis(400));
         pending.get(5, TimeUnit.SECONDS);
         assertThat(registry.knows("phi4:14b")).isTrue();
-        assertThat(simA.stats().requests("/api/tags")).isGreaterThanOrEqualTo(2);
+        assertThat(simA.stats().requests("/api/tags")).isEqualTo(3);
+
+        // a 4xx or invalid JSON is not retried
+        simA.faults().garbageModels(true);
+        assertThatThrownBy(() -> discovery.discover(a).get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+        assertThat(simA.stats().requests("/api/tags")).isEqualTo(4);
+        assertThat(time.pending()).doesNotContain(Duration.ofMillis(200));
     }
 
     @Test
