@@ -205,6 +205,8 @@ final class ConfigValidator {
             }
             notNegative("proxy.queue.keep_alive_interval", q.keepAliveInterval());
         }
+        notNegative("proxy.first_token_timeout", p.firstTokenTimeout());
+        notNegative("proxy.sse_keepalive_interval", p.sseKeepaliveInterval());
     }
 
     private Discovery discovery(Discovery d) {

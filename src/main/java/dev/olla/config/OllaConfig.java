@@ -89,7 +89,13 @@ public record OllaConfig(
             /* Open connections per backend (olla: per endpoint; sherpa: per host:port); 0 = no limit. */
             int maxConnectionsPerEndpoint,
             Capacity capacity,
-            Queue queue) {}
+            Queue queue,
+            /* Streamed generation: send the head only with the first content-bearing chunk; fail over before it. */
+            boolean holdFirstToken,
+            /* No content chunk within this from an attempt's start: fail over (held requests); 0 = none. */
+            Duration firstTokenTimeout,
+            /* ': keep-alive' SSE comments until the first content chunk (SSE routes only); 0 = none. */
+            Duration sseKeepaliveInterval) {}
 
     /** Polling of each backend's slots and loaded models ({@code dev.olla.capacity}). */
     public record Capacity(boolean enabled, Duration pollInterval, Duration pollTimeout) {}

@@ -70,6 +70,8 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
     private long pausedNanos;
     private final long writeStall;
     private Relay relay;
+    /** The request's hold/keep-alive policy until its first content chunk, or null. */
+    private final StreamGuard guard;
 
     Attempt(ProxyCall call, EndpointState target, dev.olla.health.CircuitBreaker.Permit permit) {
         this.call = call;
@@ -83,6 +85,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         long total = cfg.responseTimeout().toNanos();
         this.totalDeadline = total > 0 ? startNanos + total : Long.MAX_VALUE;
         this.writeStall = ex.writeStallNanos();
+        this.guard = call.guard();
     }
 
     EndpointState target() {
@@ -252,6 +255,26 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         }
     }
 
+    /** The gate saw the first content chunk: {@code stage} relays from now on. */
+    void gateOpened(Relay stage, long sinceNanos) {
+        relay = stage;
+        call.service().recordHold(System.nanoTime() - sinceNanos);
+    }
+
+    boolean done() {
+        return state == State.DONE;
+    }
+
+    /** Whether the bytes relayed to the client so far end a line. */
+    boolean relayAtLineEnd() {
+        return relay == null || relay.atLineEnd();
+    }
+
+    /** Nothing of the backend's response has been let through to the client yet (head or held). */
+    private boolean beforeFirstToken() {
+        return state == State.CONNECTING || state == State.WAITING_HEAD || (state == State.RELAYING && relay.holding());
+    }
+
     /** Called by the relay stage just before it writes the response's end. */
     void relayEnded() {
         finish(Outcome.OK, null);
@@ -343,12 +366,20 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
                 due = Math.min(due, lastReadNanos + read);
             }
         }
+        if (guard != null && beforeFirstToken()) {
+            due = Math.min(due, guard.due(startNanos));
+        }
         return due;
     }
 
     @Override
     protected void deadlineReached(long now) {
         if (state == State.DONE) {
+            return;
+        }
+        if (guard != null && beforeFirstToken() && guard.reached(startNanos, now)) {
+            finish(Outcome.NO_FIRST_TOKEN, "backend timeout: endpoint " + ep.name() + " sent no content within "
+                    + seconds(guard.firstTokenNanos()) + " (proxy.first_token_timeout)");
             return;
         }
         if (now >= totalDeadline) {
@@ -390,6 +421,11 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
     private void finish(Outcome outcome, String reason) {
         if (state == State.DONE) {
             return;
+        }
+        if (guard != null && guard.holds() && beforeFirstToken() && (outcome == Outcome.HEAD_TIMEOUT
+                || outcome == Outcome.BODY_TIMEOUT || outcome == Outcome.BROKEN_MID_RESPONSE
+                || outcome == Outcome.BAD_RESPONSE)) {
+            outcome = Outcome.NO_FIRST_TOKEN; // nothing reached the client: the next candidate may serve it
         }
         boolean reusable = outcome == Outcome.OK && requestWritten && backendKeepAlive;
         state = State.DONE;

@@ -77,7 +77,13 @@ final class ProxyCall {
         /** The backend lacks the path; the plan's {@link ForwardPlan.Fallback} serves the request instead. */
         FALLBACK,
         /** The client stopped reading for server.write_timeout; both connections were closed. */
-        CLIENT_STALLED
+        CLIENT_STALLED,
+        /**
+         * A held stream failed before its first content chunk (an error payload, a close or reset, a
+         * broken chunk, a timeout): nothing reached the client, so the next candidate is tried as
+         * after a connection failure ({@link FirstTokenGate}).
+         */
+        NO_FIRST_TOKEN
     }
 
     private final ProxyService service;
@@ -95,7 +101,11 @@ final class ProxyCall {
     private boolean triedRoutable;
     private final long startNanos = System.nanoTime();
     /** Token figures, TTFT and gaps of the response, fed by the relay chunk by chunk. */
-    private final TokenMeter meter = new TokenMeter(startNanos);
+    private TokenMeter meter = new TokenMeter(startNanos);
+    /** Hold and keep-alives until the first token (null: neither applies). */
+    private StreamGuard guard;
+    /** The content type of the streamed head the client got (null: none yet). */
+    private String streamedAs;
     private int backendStatus;
     private boolean headersPrepared;
     private Endpoint lastEndpoint;
@@ -201,6 +211,7 @@ final class ProxyCall {
                 return;
             }
         }
+        guard = StreamGuard.of(ex, service.stats(), service.config(), rest, inspected.stream(), ndjson(), startNanos);
         var retry = service.config().retry();
         boolean retrying = retry.enabled() && retry.onConnectionFailure();
         int n = candidates.size();
@@ -414,18 +425,36 @@ final class ProxyCall {
                 health.succeeded(s, attempt.permit(), attempt.responseStatus());
                 record(true, ep.name(), attempt.bytes());
             }
-            case CONNECT_FAILED, LOST_AFTER_SEND -> {
-                health.connectionFailed(s, attempt.permit(), reason);
+            case CONNECT_FAILED, LOST_AFTER_SEND, NO_FIRST_TOKEN -> {
+                boolean held = outcome == Outcome.NO_FIRST_TOKEN;
+                if (held) {
+                    health.attemptFailed(s, attempt.permit(), reason); // it answered, then failed
+                    meter = new TokenMeter(startNanos); // the figures of the next answer only
+                } else {
+                    health.connectionFailed(s, attempt.permit(), reason);
+                }
                 lastError = reason;
                 candidates.remove(s);
-                // logged by the health side once per transition (panic / last resort would log it per request)
-                LOG.debug("endpoint {} failed before responding: {}", ep.name(), reason);
+                if (held) {
+                    LOG.warn("endpoint {} failed before its first token: {}", ep.name(), reason);
+                } else {
+                    // logged by the health side once per transition (panic / last resort would log it per request)
+                    LOG.debug("endpoint {} failed before responding: {}", ep.name(), reason);
+                }
                 if (!ex.isOpen()) {
                     return;
                 }
                 if (attempts < maxAttempts && !candidates.isEmpty()) {
                     service.stats().recordRetry();
+                    if (held) {
+                        service.stats().recordFirstTokenFailover();
+                    }
                     next();
+                } else if (held) {
+                    boolean timeout = reason.startsWith("backend timeout");
+                    fail(ApiError.of(timeout ? 504 : 502, "Proxy error: " + (candidates.isEmpty()
+                            ? "all endpoints failed before the first token: " : "max attempts (" + maxAttempts
+                            + ") reached: ") + inWords(reason), timeout ? "backend_timeout" : "proxy_error"));
                 } else if (!triedRoutable) {
                     fail(ApiError.of(503, "no healthy endpoints available (last-resort attempt failed: " + reason + ")",
                             "no_healthy_endpoints"));
@@ -440,18 +469,18 @@ final class ProxyCall {
             case HEAD_TIMEOUT, BODY_TIMEOUT -> {
                 health.attemptFailed(s, attempt.permit(), reason);
                 LOG.warn("endpoint {} timed out: {}", ep.name(), reason);
-                endAfterFailure(ApiError.of(504, "Proxy error: " + reason, "backend_timeout"));
+                endAfterFailure(attempt, ApiError.of(504, "Proxy error: " + reason, "backend_timeout"));
             }
             case BROKEN_MID_RESPONSE -> {
                 health.attemptFailed(s, attempt.permit(), reason);
                 LOG.warn("endpoint {} broke the response: {}", ep.name(), reason);
-                endAfterFailure(ApiError.of(502, "Proxy error: endpoint " + ep.name()
+                endAfterFailure(attempt, ApiError.of(502, "Proxy error: endpoint " + ep.name()
                         + " closed the connection before the response was complete", "proxy_error"));
             }
             case BAD_RESPONSE -> {
                 health.attemptFailed(s, attempt.permit(), reason);
                 LOG.warn("endpoint {} broke the response: {}", ep.name(), reason);
-                endAfterFailure(ApiError.of(502, "Proxy error: endpoint " + ep.name()
+                endAfterFailure(attempt, ApiError.of(502, "Proxy error: endpoint " + ep.name()
                         + " sent a response that is not valid HTTP", "proxy_error"));
             }
             case CLIENT_GONE -> {
@@ -461,14 +490,14 @@ final class ProxyCall {
             case FALLBACK -> {
                 // the backend lacks the path: neither a success nor a failure of the endpoint
                 health.ignored(s, attempt.permit());
-                if (ex.isOpen() && !ex.headSent()) {
+                if (ex.isOpen() && (!ex.headSent() || ex.onlyComments())) {
                     plan.fallback().instead(s);
                 }
             }
             case RESPONSE_TOO_LARGE -> {
                 health.succeeded(s, attempt.permit(), attempt.responseStatus()); // the endpoint answered
                 LOG.warn("{}", reason);
-                endAfterFailure(ApiError.of(502, "Proxy error: " + reason, "response_too_large"));
+                endAfterFailure(attempt, ApiError.of(502, "Proxy error: " + reason, "response_too_large"));
             }
             case CLIENT_STALLED -> {
                 health.ignored(s, attempt.permit());
@@ -490,18 +519,48 @@ final class ProxyCall {
         return reason == null ? "" : JAVA_CLASS.matcher(reason).replaceAll("").strip();
     }
 
-    /** A failure after the attempt began: an error if nothing was sent yet, else cut the stream. */
-    private void endAfterFailure(ApiError error) {
+    /**
+     * A failure after the attempt began: an error if nothing was sent yet; on a stream the client
+     * has begun, an error in its protocol and a proper end ({@link StreamErrorEnd}), else a cut.
+     */
+    private void endAfterFailure(Attempt attempt, ApiError error) {
         if (!ex.isOpen()) {
             return;
         }
-        if (ex.headSent()) {
+        if (ex.headSent() && !ex.onlyComments()) {
             service.stats().recordFailure();
             record(false, ex.endpointName(), ex.bytesOut());
-            ex.abort();
+            StreamErrorEnd.Protocol p = StreamGuard.generation(rest) ? StreamErrorEnd.of(streamedAs, ndjson(), anthropic())
+                    : null;
+            if (p == null) {
+                ex.abort();
+            } else {
+                service.stats().recordStreamErrorEnd();
+                ex.sendLast(StreamErrorEnd.last(p, error, attempt.relayAtLineEnd()));
+            }
         } else {
             fail(error);
         }
+    }
+
+    /** The route answers in Anthropic's shape (passthrough and translated plans carry its errors). */
+    private boolean anthropic() {
+        return plan != null && plan.errors() != null;
+    }
+
+    /** The request's hold/keep-alive policy until its first token, or null. */
+    StreamGuard guard() {
+        return guard;
+    }
+
+    /** Whether a 2xx streamed answer is held until its first content chunk ({@link FirstTokenGate}). */
+    boolean holdsFirstToken() {
+        return guard != null && guard.holds();
+    }
+
+    /** The relay started a streamed response of this content type. */
+    void streamedAs(String contentType) {
+        streamedAs = contentType;
     }
 
     private void fail(ApiError error) {
@@ -511,7 +570,11 @@ final class ProxyCall {
         if (model != null) {
             ex.responseHeaders().set(H_MODEL, ModelName.headerValue(model));
         }
-        if (ex.isOpen() && !ex.headSent()) {
+        if (ex.isOpen() && ex.onlyComments()) {
+            // keep-alive comments committed a 200 event stream: the error is its last event
+            ex.sendLast(StreamErrorEnd.last(anthropic() ? StreamErrorEnd.Protocol.ANTHROPIC_SSE
+                    : StreamErrorEnd.Protocol.OPENAI_SSE, error, true));
+        } else if (ex.isOpen() && !ex.headSent()) {
             if (plan != null && plan.errors() != null) {
                 ex.respond(error.status(), "application/json",
                         plan.errors().body(error.status().code(), error.message(), ex.requestId()));

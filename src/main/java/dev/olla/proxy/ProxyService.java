@@ -107,6 +107,12 @@ public final class ProxyService {
         return metrics;
     }
 
+    /** A held response was let through after {@code nanos} (statistics and the hold histogram). */
+    void recordHold(long nanos) {
+        stats.recordHold(nanos);
+        metrics.recordHold(nanos);
+    }
+
     public Engine engine() {
         return engine;
     }

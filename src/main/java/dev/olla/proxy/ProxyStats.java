@@ -13,6 +13,53 @@ public final class ProxyStats {
     private final LongAdder writeStalls = new LongAdder();
     private final LongAdder panicPicks = new LongAdder();
     private final LongAdder lastResortPicks = new LongAdder();
+    private final LongAdder firstTokenFailovers = new LongAdder();
+    private final LongAdder streamErrorEnds = new LongAdder();
+    private final LongAdder keepAlives = new LongAdder();
+    private final LongAdder holds = new LongAdder();
+    private final LongAdder heldNanos = new LongAdder();
+
+    void recordFirstTokenFailover() {
+        firstTokenFailovers.increment();
+    }
+
+    void recordStreamErrorEnd() {
+        streamErrorEnds.increment();
+    }
+
+    void recordKeepAlive() {
+        keepAlives.increment();
+    }
+
+    void recordHold(long nanos) {
+        holds.increment();
+        heldNanos.add(nanos);
+    }
+
+    /** Attempts that failed before their first token and were retried on another endpoint, unseen by the client. */
+    public long firstTokenFailovers() {
+        return firstTokenFailovers.sum();
+    }
+
+    /** Streams whose backend failed after the first token, ended with an error in the client's protocol. */
+    public long streamErrorEnds() {
+        return streamErrorEnds.sum();
+    }
+
+    /** SSE {@code : keep-alive} comments sent before a first token (queued or waiting for the backend). */
+    public long keepAlives() {
+        return keepAlives.sum();
+    }
+
+    /** Held responses let through at their first content chunk. */
+    public long holds() {
+        return holds.sum();
+    }
+
+    /** Total time those responses were held (from the backend's head to the first content chunk), nanoseconds. */
+    public long heldNanos() {
+        return heldNanos.sum();
+    }
 
     /** A pick made with health ignored (proxy.panic_threshold). */
     public void recordPanicPick() {

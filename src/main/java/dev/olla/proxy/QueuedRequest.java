@@ -58,6 +58,7 @@ final class QueuedRequest implements AdmissionQueue.Waiter {
         }
         ex.commitEventStream();
         ex.sendComment("keep-alive");
+        call.service().stats().recordKeepAlive();
     }
 
     private void timedOut() {

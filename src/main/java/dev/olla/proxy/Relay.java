@@ -61,8 +61,7 @@ abstract class Relay {
                 head.headers().set(HttpHeaderNames.CONTENT_TYPE, transform.streamContentType());
                 head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
                 head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-                ex.sendHead(head);
-                return new TransformRelay(attempt, ex, transform);
+                return start(attempt, call, head, new TransformRelay(attempt, ex, transform), true, now);
             }
             if (!fits(attempt, ex, r, cap)) {
                 return null;
@@ -70,20 +69,36 @@ abstract class Relay {
             head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             return new BufferRelay(attempt, ex, head, transform, cap);
         }
-        boolean stream = StreamPolicy.stream(cfg.profile(), r.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                call.requestStream());
+        String ct = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        // after keep-alive comments the client has a 200 event stream: an error answer becomes its last event
+        boolean stream = !(ex.onlyComments() && r.status().code() >= 300)
+                && StreamPolicy.stream(cfg.profile(), ct, call.requestStream());
         if (stream) {
             HttpResponse head = call.clientHead(r, ep, true, now);
             if (ex.method() == HttpMethod.HEAD) {
                 head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
             }
-            ex.sendHead(head);
-            return new StreamRelay(attempt, ex);
+            return start(attempt, call, head, new StreamRelay(attempt, ex),
+                    ct != null && ct.toLowerCase(java.util.Locale.ROOT).contains("text/event-stream"), now);
         }
         if (!fits(attempt, ex, r, cap)) {
             return null;
         }
         return new BufferRelay(attempt, ex, call.clientHead(r, ep, false, now), null, cap);
+    }
+
+    /**
+     * Sends the head of a streamed response now, or, for a held request's 2xx answer, puts a
+     * {@link FirstTokenGate} in front of the stage to send it with the first content chunk.
+     */
+    private static Relay start(Attempt attempt, ProxyCall call, HttpResponse head, Relay stage, boolean sse, long now) {
+        String ct = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        call.streamedAs(ct);
+        if (call.holdsFirstToken() && head.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.SUCCESS) {
+            return new FirstTokenGate(attempt, stage.ex, head, stage, sse, now);
+        }
+        stage.ex.sendHead(head);
+        return stage;
     }
 
     /** False (and the attempt failed) when a response to be buffered announces more than the cap. */
@@ -107,4 +122,14 @@ abstract class Relay {
 
     /** The attempt ended before the body did: release whatever the stage still holds. */
     void discard() {}
+
+    /** True while the response is held back waiting for its first content chunk ({@link FirstTokenGate}). */
+    boolean holding() {
+        return false;
+    }
+
+    /** Whether the bytes sent to the client so far end a line (for {@link StreamErrorEnd}). */
+    boolean atLineEnd() {
+        return true;
+    }
 }

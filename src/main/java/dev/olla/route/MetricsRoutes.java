@@ -113,6 +113,15 @@ public final class MetricsRoutes {
         counter(sb, "olla_proxy_panic_total",
                 "Picks made with health ignored (fewer routable candidates than proxy.panic_threshold).",
                 proxy.panicPicks());
+        counter(sb, "olla_proxy_first_token_failovers_total",
+                "Streamed attempts that failed before their first token and were retried on another endpoint, unseen"
+                        + " by the client (proxy.hold_first_token).", proxy.firstTokenFailovers());
+        counter(sb, "olla_proxy_stream_error_ends_total",
+                "Streams whose backend failed after the first token, ended with an error in the client's protocol.",
+                proxy.streamErrorEnds());
+        counter(sb, "olla_proxy_sse_keepalives_total",
+                "SSE keep-alive comments sent before a first token (queued, or waiting for the backend).",
+                proxy.keepAlives());
         counter(sb, "olla_total_traffic_bytes", "Response bytes relayed from backends.", traffic);
         counter(sb, "olla_security_rate_limit_violations_total", "Requests refused by rate limits.",
                 server.rateLimitViolations());

@@ -126,6 +126,12 @@ public final class StatusRoutes {
         if (proxyStats != null) {
             proxy.put("last_resort_picks", proxyStats.lastResortPicks());
             proxy.put("panic_picks", proxyStats.panicPicks());
+            proxy.put("hold_first_token", p.holdFirstToken());
+            proxy.put("first_token_failovers", proxyStats.firstTokenFailovers());
+            proxy.put("stream_error_ends", proxyStats.streamErrorEnds());
+            proxy.put("sse_keepalives", proxyStats.keepAlives());
+            proxy.put("held_responses", proxyStats.holds());
+            proxy.put("held_ms_total", Math.round(proxyStats.heldNanos() / 1e3) / 1e3);
         }
         body.put("proxy", proxy);
 

@@ -52,6 +52,8 @@ public final class Exchange {
     private boolean closeDelimited;
     /** A 200 event stream was started ahead of the real response (see {@link #commitEventStream}). */
     private boolean eventStreamCommitted;
+    /** The real response's body started on a committed event stream. */
+    private boolean eventStreamBody;
     private boolean ended;
     private int status;
     private long bytesOut;
@@ -254,6 +256,15 @@ public final class Exchange {
         return eventStreamCommitted;
     }
 
+    /**
+     * True when the client got only a committed {@code 200 text/event-stream} head and comment lines
+     * so far: the real response (its head dropped by {@link #sendHead}) has not started, so whoever
+     * answers can still choose what it will be, as an event.
+     */
+    public boolean onlyComments() {
+        return eventStreamCommitted && !eventStreamBody && !ended;
+    }
+
     /** Sends a complete response and ends the exchange. */
     public void respond(FullHttpResponse response) {
         if (eventStreamCommitted && !ended) {
@@ -290,6 +301,7 @@ public final class Exchange {
      */
     public ChannelFuture sendHead(HttpResponse head) {
         if (eventStreamCommitted) {
+            eventStreamBody = true;
             io.netty.util.ReferenceCountUtil.release(head);
             return channel.newSucceededFuture();
         }

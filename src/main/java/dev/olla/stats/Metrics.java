@@ -39,11 +39,13 @@ public final class Metrics implements AutoCloseable {
     private static final Duration[] DURATION_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
             10, 30, 60, 120, 300);
     private static final Duration[] TTFT_BUCKETS = seconds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60);
+    private static final Duration[] HOLD_BUCKETS = seconds(0.0001, 0.001, 0.01, 0.1, 0.5, 1, 5, 30);
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Map<String, Map<String, Row>> rows = new ConcurrentHashMap<>();
+    private final Timer hold;
 
     public Metrics() {
         // Two of Micrometer's names break the Prometheus conventions (promtool): replaced below.
@@ -63,6 +65,16 @@ public final class Metrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        hold = Timer.builder("olla.first.token.hold")
+                .description("Time a streamed response was held, from the backend's head to its first content chunk"
+                        + " (proxy.hold_first_token).")
+                .serviceLevelObjectives(HOLD_BUCKETS)
+                .register(registry);
+    }
+
+    /** A held response let through at its first content chunk after {@code nanos}. */
+    public void recordHold(long nanos) {
+        hold.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** The meters of one endpoint x model pair. */

@@ -30,7 +30,8 @@ class ConfigDefaultsTest {
                 new StickySessions(false, 600, 10000, List.of("session_header", "prefix_hash", "auth_header"), 512),
                 new Filter(List.of(), List.of()), true, 50, 0, 32L * 1024 * 1024, 256,
                 new Capacity(true, Duration.ofSeconds(1), Duration.ofMillis(800)),
-                new Queue(true, 256, Duration.ofSeconds(30), Duration.ofSeconds(5)));
+                new Queue(true, 256, Duration.ofSeconds(30), Duration.ofSeconds(5)),
+                true, Duration.ofSeconds(30), Duration.ofSeconds(10));
         Endpoint local = new Endpoint("http://localhost:11434", "localhost", "ollama", 100, false, null, null,
                 Duration.ofSeconds(5), Duration.ofSeconds(2), new Filter(List.of(), List.of()), null, Map.of(), 1, 0);
         Discovery discovery = new Discovery("static", Duration.ofSeconds(30), new Static(List.of(local)),

@@ -124,6 +124,8 @@ class ConfigValidationTest {
                   read_timeout: -5s
                   max_response_buffer: -1
                   max_connections_per_endpoint: -2
+                  first_token_timeout: -1s
+                  sse_keepalive_interval: -10ms
                   retry:
                     max_attempts: -2
                   sticky_sessions:
@@ -134,6 +136,8 @@ class ConfigValidationTest {
                 "proxy.read_timeout: -5s must not be negative",
                 "proxy.max_response_buffer: -1 must be >= 0",
                 "proxy.max_connections_per_endpoint: -2 must be >= 0",
+                "proxy.first_token_timeout: -1s must not be negative",
+                "proxy.sse_keepalive_interval: -10ms must not be negative",
                 "proxy.retry.max_attempts: -2 must be >= 0",
                 "proxy.sticky_sessions.key_sources[1]: \"cookie\" is not one of session_header, prefix_hash, auth_header, ip",
                 "proxy.sticky_sessions.max_sessions: 0 must be greater than 0");
