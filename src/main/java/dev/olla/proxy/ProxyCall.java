@@ -450,11 +450,12 @@ final class ProxyCall {
                         service.stats().recordFirstTokenFailover();
                     }
                     next();
+                } else if (held && reason.startsWith("backend timeout")) {
+                    fail(ApiError.of(504, "Proxy error: " + reason, "backend_timeout"));
                 } else if (held) {
-                    boolean timeout = reason.startsWith("backend timeout");
-                    fail(ApiError.of(timeout ? 504 : 502, "Proxy error: " + (candidates.isEmpty()
+                    fail(ApiError.of(502, "Proxy error: " + (candidates.isEmpty()
                             ? "all endpoints failed before the first token: " : "max attempts (" + maxAttempts
-                            + ") reached: ") + inWords(reason), timeout ? "backend_timeout" : "proxy_error"));
+                            + ") reached: ") + inWords(reason), "proxy_error"));
                 } else if (!triedRoutable) {
                     fail(ApiError.of(503, "no healthy endpoints available (last-resort attempt failed: " + reason + ")",
                             "no_healthy_endpoints"));

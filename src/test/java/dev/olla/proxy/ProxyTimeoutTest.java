@@ -60,10 +60,31 @@ class ProxyTimeoutTest {
         try (RawHttp c = new RawHttp(olla.port())) {
             long t0 = System.nanoTime();
             c.send("POST", "/olla/ollama/api/chat", CHAT);
-            assertThat(c.readToEof(5000)).isTrue();
+            assertThat(c.readUntil("\"}", 5000)).isTrue();
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertThat(c.text()).startsWith("HTTP/1.1 200");
-            assertThat(c.chunkedComplete()).isFalse();
+            // the stall comes before the first token, which is held (proxy.hold_first_token): nothing was
+            // sent yet, so the client gets the timeout as an error status (no other endpoint to try)
+            assertThat(c.text()).startsWith("HTTP/1.1 504").contains("{\"error\":\"Proxy error: backend timeout")
+                    .contains("proxy.read_timeout");
+            assertThat(ms).isLessThan(2500);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} engine")
+    @ValueSource(strings = {"sherpa", "olla"})
+    void aStallAfterTheFirstTokenEndsTheStreamWithAnErrorLine(String engine) throws Exception {
+        start(engine, 5, Duration.ofMillis(1500), "read_timeout", "400ms");
+        olla.close();
+        olla = TestOlla.builder().engine(engine).proxy("read_timeout", "400ms").proxy("hold_first_token", false)
+                .endpoint("slow", sim.baseUrl(), "ollama").start();
+        try (RawHttp c = new RawHttp(olla.port())) {
+            long t0 = System.nanoTime();
+            c.send("POST", "/olla/ollama/api/chat", CHAT);
+            assertThat(c.readUntil("\r\n0\r\n\r\n", 5000)).isTrue();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(c.text()).startsWith("HTTP/1.1 200")
+                    .contains("{\"error\":\"Proxy error: backend timeout: endpoint slow stopped responding");
+            assertThat(c.chunkedComplete()).as("an error line and a proper end").isTrue();
             assertThat(ms).isLessThan(2500);
         }
     }
@@ -75,11 +96,13 @@ class ProxyTimeoutTest {
         try (RawHttp c = new RawHttp(olla.port())) {
             long t0 = System.nanoTime();
             c.send("POST", "/olla/ollama/api/chat", CHAT);
-            assertThat(c.readToEof(5000)).isTrue();
+            assertThat(c.readUntil("\r\n0\r\n\r\n", 5000)).isTrue();
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertThat(ms).isBetween(500L, 2000L);
-            assertThat(c.text()).contains("tok5 ");
-            assertThat(c.chunkedComplete()).isFalse();
+            // cut after the first tokens: Ollama's error line, then a proper end (issue 13)
+            assertThat(c.text()).contains("tok5 ").doesNotContain("\"done\":true")
+                    .contains("{\"error\":\"Proxy error: backend timeout").contains("proxy.response_timeout");
+            assertThat(c.chunkedComplete()).isTrue();
         }
     }
 
