@@ -1,0 +1,160 @@
+package dev.olla.proxy;
+
+import static dev.olla.proxy.ProxyStreamingTest.awaitTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.olla.RawHttp;
+import dev.olla.TestOlla;
+import dev.olla.endpoint.EndpointState;
+import dev.olla.sim.SimFaults;
+import dev.olla.sim.SimFlavor;
+import dev.olla.sim.SimulatedBackend;
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The simulator's stream faults, in each flavour's real bytes, through Olla: every failure before the
+ * first token (an error first, a 200 with an error body, a reset after the role chunk, a stall after
+ * the head) fails over invisibly to the next endpoint; a backend dropping after 5 tokens ends the
+ * stream with an error in the client's protocol.
+ */
+class SimStreamFaultsProxyTest {
+    static final String MODEL = "llama3.2:3b";
+
+    SimulatedBackend bad;
+    SimulatedBackend good;
+    TestOlla olla;
+
+    @AfterEach
+    void stop() {
+        if (olla != null) {
+            olla.close();
+        }
+        if (bad != null) {
+            bad.close();
+        }
+        if (good != null) {
+            good.close();
+        }
+    }
+
+    record Case(SimFlavor flavor, String type, String path) {
+        boolean ndjson() {
+            return path.contains("/api/");
+        }
+    }
+
+    static Case of(String name) {
+        return switch (name) {
+            case "openai" -> new Case(SimFlavor.OPENAI, "openai-compatible", "/olla/openai/v1/chat/completions");
+            case "vllm" -> new Case(SimFlavor.VLLM, "vllm", "/olla/vllm/v1/chat/completions");
+            case "llamacpp" -> new Case(SimFlavor.LLAMACPP, "llamacpp", "/olla/llamacpp/v1/chat/completions");
+            case "ollama-v1" -> new Case(SimFlavor.OLLAMA, "ollama", "/olla/ollama/v1/chat/completions");
+            default -> new Case(SimFlavor.OLLAMA, "ollama", "/olla/ollama/api/chat");
+        };
+    }
+
+    SimulatedBackend sim(SimFlavor flavor) {
+        return SimulatedBackend.builder(flavor).host("127.0.0.1").port(0).modelNames(MODEL).tokens(8)
+                .interTokenDelay(Duration.ofMillis(2)).build().start();
+    }
+
+    void olla(Case c) throws Exception {
+        if (olla != null) {
+            olla.close();
+        }
+        olla = TestOlla.builder().engine("olla").balancer("priority").proxy("first_token_timeout", "400ms")
+                .proxy("sse_keepalive_interval", "0s")
+                .endpoint("bad", bad.baseUrl(), c.type(), "priority", 100)
+                .endpoint("good", good.baseUrl(), c.type(), "priority", 50)
+                .start().ready().awaitModel(MODEL);
+    }
+
+    String body() {
+        return "{\"model\":\"" + MODEL + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"openai", "vllm", "llamacpp", "ollama-v1", "ollama"})
+    void everyFailureBeforeTheFirstTokenFailsOverInvisibly(String name) throws Exception {
+        Case c = of(name);
+        bad = sim(c.flavor());
+        good = sim(c.flavor());
+        Consumer<SimFaults>[] faults = faults();
+        for (int i = 0; i < faults.length; i++) {
+            olla(c); // a fresh breaker for each fault
+            faults[i].accept(bad.faults());
+            long injected = bad.stats().faultsInjected();
+            try (RawHttp raw = new RawHttp(olla.port())) {
+                raw.send("POST", c.path(), body());
+                assertThat(raw.readUntil("\r\n0\r\n\r\n", 10_000)).as("fault %d: %s", i, raw.text()).isTrue();
+                String text = raw.text();
+                assertThat(text).as("fault %d", i).startsWith("HTTP/1.1 200").containsIgnoringCase("X-Olla-Endpoint: good")
+                        .doesNotContain("simulated failure").doesNotContain("error was encountered")
+                        .doesNotContain("\"error\"");
+                assertThat(dechunk(text)).contains(c.ndjson() ? "\"done\":true" : "data: [DONE]");
+                assertThat(raw.chunkedComplete()).isTrue();
+            }
+            assertThat(bad.stats().faultsInjected()).as("fault %d hit the first endpoint", i).isEqualTo(injected + 1);
+            assertThat(olla.olla().proxy().stats().firstTokenFailovers()).as("fault %d", i).isEqualTo(1);
+            awaitTrue(() -> olla.olla().endpoints().all().stream().mapToInt(EndpointState::inFlight).sum() == 0, 3000);
+        }
+    }
+
+    /** The body of a chunked response on the wire, without the chunk framing. */
+    static String dechunk(String wire) {
+        String rest = wire.substring(wire.indexOf("\r\n\r\n") + 4);
+        StringBuilder out = new StringBuilder();
+        while (true) {
+            int eol = rest.indexOf("\r\n");
+            if (eol < 0) {
+                return out.toString();
+            }
+            int size = Integer.parseInt(rest.substring(0, eol).strip(), 16);
+            if (size == 0 || rest.length() < eol + 2 + size) {
+                return out.toString();
+            }
+            out.append(rest, eol + 2, eol + 2 + size);
+            rest = rest.substring(eol + 2 + size + 2);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Consumer<SimFaults>[] faults() {
+        return new Consumer[] {
+            (Consumer<SimFaults>) f -> f.errorFirst(1),
+            (Consumer<SimFaults>) f -> f.errorBody200(1),
+            (Consumer<SimFaults>) f -> f.resetAfterRole(1),
+            (Consumer<SimFaults>) f -> f.stallAfterHead(Duration.ofSeconds(3), true, 1),
+        };
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vllm", "ollama-v1", "ollama"})
+    void aBackendDroppingAfterFiveTokensEndsTheStreamWithAnError(String name) throws Exception {
+        Case c = of(name);
+        bad = sim(c.flavor());
+        good = sim(c.flavor());
+        olla(c);
+        bad.faults().dropAfterTokens(5, 1);
+        try (RawHttp raw = new RawHttp(olla.port())) {
+            raw.send("POST", c.path(), body());
+            assertThat(raw.readUntil("\r\n0\r\n\r\n", 10_000)).as(raw.text()).isTrue();
+            String text = dechunk(raw.text());
+            assertThat(raw.text()).startsWith("HTTP/1.1 200").containsIgnoringCase("X-Olla-Endpoint: bad");
+            assertThat(text).contains("tok4");
+            if (c.ndjson()) {
+                assertThat(text).contains("{\"error\":\"Proxy error: endpoint bad closed the connection")
+                        .doesNotContain("\"done\":true");
+            } else {
+                assertThat(text).contains("data: {\"error\":{\"message\":\"Proxy error: endpoint bad closed the connection")
+                        .contains("data: [DONE]");
+            }
+            assertThat(raw.chunkedComplete()).isTrue();
+        }
+        assertThat(olla.olla().proxy().stats().streamErrorEnds()).isEqualTo(1);
+    }
+}
