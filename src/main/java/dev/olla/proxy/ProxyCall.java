@@ -107,7 +107,8 @@ final class ProxyCall {
     /** The content type of the streamed head the client got (null: none yet). */
     private String streamedAs;
     private int backendStatus;
-    private boolean headersPrepared;
+    /** The headers every attempt sends (made from the client's once, {@link HeaderRules#forwarding}). */
+    private HttpHeaders forwardHeaders;
     private Endpoint lastEndpoint;
 
     private final List<EndpointState> typed;
@@ -679,14 +680,13 @@ final class ProxyCall {
     /** The request to send to this endpoint: same method, headers per {@link HeaderRules}, the body replayed. */
     FullHttpRequest backendRequest(Endpoint ep) {
         ByteBuf body = bodyFor(ep);
-        HttpHeaders headers = ex.requestHeaders();
-        if (!headersPrepared) {
-            HeaderRules.prepareForwarding(headers, ex.peerIp(), ex.clientIp(), model);
+        HttpHeaders headers = forwardHeaders;
+        if (headers == null) {
+            headers = forwardHeaders = HeaderRules.forwarding(ex.requestHeaders(), ex.peerIp(), ex.clientIp(), model);
             if (transform() != null) {
                 // the transform reads the body: a compressed one would be unreadable
                 headers.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
             }
-            headersPrepared = true;
         }
         HeaderRules.forEndpoint(headers, ep, lastEndpoint, body.readableBytes());
         lastEndpoint = ep;

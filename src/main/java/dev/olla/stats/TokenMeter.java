@@ -2,6 +2,7 @@ package dev.olla.stats;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
+import io.netty.util.concurrent.FastThreadLocal;
 
 /**
  * Measures one proxied response as it passes, without holding any of it back: time to first token
@@ -17,7 +18,8 @@ import io.netty.util.ByteProcessor;
  *   <li>llama.cpp {@code timings} ({@code prompt_n}, {@code predicted_n}, {@code prompt_ms},
  *       {@code predicted_ms}).</li>
  * </ul>
- * The body is read through a read-only view ({@link ByteBuf#forEachByte}) by a small JSON lexer
+ * The body is read without touching its indexes (the array of a heap buffer, or a direct buffer copied
+ * 4 KiB at a time into a per-thread scratch array) by a small JSON lexer
  * whose state survives chunk boundaries: it recognises a key (a string followed by {@code :}) and
  * reads the number after it; strings are skipped with their escapes, so text a model writes cannot
  * fake a field. A newline resets the lexer (JSON strings cannot hold one), so one broken line does
@@ -106,26 +108,136 @@ public final class TokenMeter implements ByteProcessor {
         }
         lastChunkNanos = nowNanos;
         chunks++;
-        body.forEachByte(body.readerIndex(), n, this);
+        scan(body, body.readerIndex(), n);
     }
 
+    /** Bytes copied out of a direct buffer per step (one scratch array per event-loop thread). */
+    private static final int WINDOW = 4096;
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[WINDOW];
+        }
+    };
+
+    /** Runs the lexer over {@code n} bytes from {@code from}: the array itself, or copies of a direct buffer. */
+    private void scan(ByteBuf body, int from, int n) {
+        if (body.hasArray()) {
+            int base = body.arrayOffset() + from;
+            scan(body.array(), base, base + n);
+            return;
+        }
+        byte[] window = SCRATCH.get();
+        for (int done = 0; done < n; ) {
+            int len = Math.min(window.length, n - done);
+            body.getBytes(from + done, window, 0, len);
+            scan(window, 0, len);
+            done += len;
+        }
+    }
+
+    /**
+     * The lexer over an array. The common runs are taken whole in tight loops instead of byte by
+     * byte through the state switch (whose mispredicted branches cost more than the bytes): the text
+     * between strings, and a string that ends in this piece (copied as a key candidate when short
+     * enough); the rest (a string cut by the piece's end, escapes, numbers) goes through {@link #step}.
+     */
+    private void scan(byte[] a, int i, int end) {
+        if (!started && i < end) {
+            started = true;
+            byte b = a[i];
+            sse = b == 'd' || b == 'e' || b == ':'; // "data:", "event:", a comment
+        }
+        while (i < end) {
+            if (state == OUT) {
+                // between strings: only a quote, a newline and '{' (NDJSON) change anything
+                while (i < end) {
+                    byte b = a[i];
+                    if (b == '"' || b == '\n' || b == '{') {
+                        break;
+                    }
+                    i++;
+                    newline = false;
+                }
+                if (i == end) {
+                    return;
+                }
+                if (a[i] != '"') {
+                    out(a[i++]);
+                    continue;
+                }
+                // a string starts: when it also ends in this piece, without escapes or a line break, take it whole
+                int j = i + 1;
+                while (j < end) {
+                    byte b = a[j];
+                    if (b == '"' || b == '\\' || b == '\n') {
+                        break;
+                    }
+                    j++;
+                }
+                if (j < end && a[j] == '"') {
+                    int len = j - i - 1;
+                    if (len <= MAX_KEY) {
+                        if (BY_LENGTH[len].length > 0) { // else no key of ours, whatever the bytes
+                            System.arraycopy(a, i + 1, key, 0, len);
+                        }
+                        keyLen = len;
+                    } else {
+                        keyLen = MAX_KEY + 1;
+                    }
+                    newline = false;
+                    state = AFTER_STRING;
+                    i = j + 1;
+                    // a key when a ':' follows: not one of ours (most) -> straight back to OUT
+                    while (i < end && space(a[i])) {
+                        i++;
+                    }
+                    if (i < end) {
+                        if (a[i] == ':') {
+                            field = match();
+                            state = field < 0 ? OUT : BEFORE_VALUE;
+                            i++;
+                        } else {
+                            state = OUT; // the next byte is read in OUT, as step() would
+                        }
+                    }
+                    continue;
+                }
+                out(a[i++]); // cut, escaped or broken: byte by byte
+                continue;
+            }
+            if (state == IN_STRING && keyLen > MAX_KEY) {
+                // not a key of ours: only the string's end, an escape or a line break matter
+                while (i < end) {
+                    byte b = a[i];
+                    if (b == '"' || b == '\\' || b == '\n') {
+                        break;
+                    }
+                    i++;
+                }
+                if (i == end) {
+                    return;
+                }
+            }
+            step(a[i]);
+            i++;
+        }
+    }
+
+    /** {@link ByteProcessor}: one byte through the lexer (the bulk path is {@link #chunk}). */
     @Override
     public boolean process(byte b) {
         if (!started) {
             started = true;
-            sse = b == 'd' || b == 'e' || b == ':'; // "data:", "event:", a comment
+            sse = b == 'd' || b == 'e' || b == ':';
         }
+        step(b);
+        return true;
+    }
+
+    private void step(byte b) {
         switch (state) {
-            case OUT -> {
-                if (b == '{' && newline) {
-                    ndjson = true; // a second JSON document on its own line
-                }
-                newline = b == '\n';
-                if (b == '"') {
-                    state = IN_STRING;
-                    keyLen = 0;
-                }
-            }
+            case OUT -> out(b);
             case IN_STRING -> {
                 if (b == '"') {
                     state = AFTER_STRING;
@@ -147,7 +259,7 @@ public final class TokenMeter implements ByteProcessor {
                     state = field < 0 ? OUT : BEFORE_VALUE;
                 } else if (!space(b)) {
                     state = OUT;
-                    return process(b);
+                    out(b);
                 }
             }
             case BEFORE_VALUE -> {
@@ -164,7 +276,7 @@ public final class TokenMeter implements ByteProcessor {
                     }
                 } else if (!space(b)) {
                     state = OUT; // null, a string, an object: not a figure
-                    return process(b);
+                    out(b);
                 }
             }
             case NUMBER -> {
@@ -189,30 +301,47 @@ public final class TokenMeter implements ByteProcessor {
                         seen |= 1L << field;
                     }
                     state = OUT;
-                    return process(b);
+                    out(b);
                 }
             }
             default -> state = OUT;
         }
-        return true;
+    }
+
+    private void out(byte b) {
+        if (b == '{' && newline) {
+            ndjson = true; // a second JSON document on its own line
+        }
+        newline = b == '\n';
+        if (b == '"') {
+            state = IN_STRING;
+            keyLen = 0;
+        }
+    }
+
+    /** Field ids by key length (most keys of a body have a length none of ours has). */
+    private static final int[][] BY_LENGTH = new int[MAX_KEY + 1][];
+    static {
+        for (int len = 0; len <= MAX_KEY; len++) {
+            int n = 0;
+            int[] ids = new int[KEYS.length];
+            for (int i = 0; i < KEYS.length; i++) {
+                if (KEYS[i].length == len) {
+                    ids[n++] = i;
+                }
+            }
+            BY_LENGTH[len] = java.util.Arrays.copyOf(ids, n);
+        }
     }
 
     private int match() {
         if (keyLen > MAX_KEY) {
             return -1;
         }
-        outer:
-        for (int i = 0; i < KEYS.length; i++) {
-            byte[] k = KEYS[i];
-            if (k.length != keyLen) {
-                continue;
+        for (int i : BY_LENGTH[keyLen]) {
+            if (java.util.Arrays.equals(KEYS[i], 0, keyLen, key, 0, keyLen)) {
+                return i;
             }
-            for (int j = 0; j < keyLen; j++) {
-                if (k[j] != key[j]) {
-                    continue outer;
-                }
-            }
-            return i;
         }
         return -1;
     }

@@ -121,4 +121,48 @@ class TokenMeterTest {
         assertThat(m.chunks()).isZero();
         assertThat(m.ttftNanos()).isEqualTo(-1);
     }
+
+    /**
+     * The bulk scan (array loop with skipped runs; a direct buffer copied through a 4 KiB window) reads
+     * exactly what the byte-by-byte lexer reads, whatever the bytes and however they are cut.
+     */
+    @Test
+    void bulkScanMatchesTheByteLexer() {
+        java.util.Random rnd = new java.util.Random(42);
+        String[] parts = {"\"", "\\", "\n", "{", "}", ":", " ", ",", "data: ", "\"prompt_tokens\"", "\"eval_count\"",
+            "\"completion_tokens\":", "12", "3.5", "-4", "1e3", "x", "\"content\":\"", "\"usage\":{",
+            "\"predicted_ms\": 81.25", "\"output_tokens\":7", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+        for (int round = 0; round < 300; round++) {
+            StringBuilder sb = new StringBuilder();
+            int target = round % 10 == 0 ? 9000 : 1 + rnd.nextInt(400); // some bodies span several 4 KiB windows
+            while (sb.length() < target) {
+                sb.append(parts[rnd.nextInt(parts.length)]);
+            }
+            byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+            TokenMeter byByte = new TokenMeter(0);
+            byByte.chunk(Unpooled.wrappedBuffer(bytes, 0, 1), 0, true); // marks it relayed; one byte is one step
+            for (int i = 1; i < bytes.length; i++) {
+                byByte.process(bytes[i]);
+            }
+            int piece = 1 + rnd.nextInt(bytes.length);
+            for (boolean direct : new boolean[] {false, true}) {
+                TokenMeter bulk = new TokenMeter(0);
+                for (int i = 0; i < bytes.length; i += piece) {
+                    int n = Math.min(piece, bytes.length - i);
+                    ByteBuf buf = direct ? Unpooled.directBuffer(n).writeBytes(bytes, i, n) : Unpooled.wrappedBuffer(bytes, i, n);
+                    try {
+                        bulk.chunk(buf, 0, true);
+                    } finally {
+                        buf.release();
+                    }
+                }
+                String what = "round " + round + (direct ? " direct" : " heap") + " piece " + piece;
+                assertThat(bulk.promptTokens()).as(what).isEqualTo(byByte.promptTokens());
+                assertThat(bulk.completionTokens()).as(what).isEqualTo(byByte.completionTokens());
+                assertThat(bulk.generationNanos(0)).as(what).isEqualTo(byByte.generationNanos(0));
+                assertThat(bulk.promptEvalNanos()).as(what).isEqualTo(byByte.promptEvalNanos());
+                assertThat(bulk.streamed()).as(what).isEqualTo(byByte.streamed());
+            }
+        }
+    }
 }
