@@ -1,10 +1,8 @@
 package dev.olla.endpoint;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
@@ -65,7 +63,6 @@ public final class BackendGet {
     /** Header names this client sets (or must not send): never copied from an endpoint's headers. */
     static final Set<String> FRAMING = Set.of("host", "connection", "content-length", "transfer-encoding", "expect",
             "upgrade", "te", "keep-alive", "proxy-connection", "trailer");
-    private static final int MAX_HEAD = 64 * 1024;
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     /** How a call failed. */
@@ -337,37 +334,6 @@ public final class BackendGet {
                     : new Failure(Kind.TIMEOUT, "timeout after " + timeout.toMillis() + "ms");
         }
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000));
-    }
-
-    /** A socket's input whose every read is bounded by what is left of the call's deadline. */
-    static final class DeadlineInput extends InputStream {
-        private final Socket socket;
-        private final InputStream in;
-        private final long deadline;
-        private final Duration timeout;
-
-        DeadlineInput(Socket socket, long deadline, Duration timeout) throws IOException {
-            this.socket = socket;
-            this.in = new BufferedInputStream(socket.getInputStream(), 8192);
-            this.deadline = deadline;
-            this.timeout = timeout;
-        }
-
-        private void arm() throws IOException {
-            socket.setSoTimeout(remainingMillis(deadline, timeout, false));
-        }
-
-        @Override
-        public int read() throws IOException {
-            arm();
-            return in.read();
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            arm();
-            return in.read(b, off, len);
-        }
     }
 
     static Failure classify(IOException e, Duration timeout) {
