@@ -269,6 +269,24 @@ class FirstTokenTest {
         awaitTrue(() -> inFlight() == 0, 3000);
     }
 
+    @ParameterizedTest(name = "{0} engine")
+    @ValueSource(strings = {"sherpa", "olla"})
+    void aClientLeavingWhileTheResponseIsHeldReleasesItAndBlamesNobody(String engine) throws Exception {
+        ScriptedBackend first = backend("first", Mode.STALL_AFTER_ROLE);
+        olla(engine, "openai-compatible", List.of(first), "sse_keepalive_interval", "0s");
+        try (RawHttp c = new RawHttp(olla.port())) {
+            c.send("POST", "/olla/openai/v1/chat/completions", CHAT);
+            awaitTrue(() -> posts(first) == 1, 3000);
+            Thread.sleep(100); // the role chunk is held now
+            assertThat(c.readUntil("HTTP/1.1", 50)).as("nothing sent while held").isFalse();
+        }
+        awaitTrue(() -> inFlight() == 0, 3000);
+        assertThat(stats().cancelled()).isEqualTo(1);
+        assertThat(stats().firstTokenFailovers()).isZero();
+        assertThat(olla.olla().endpoints().byName("first").failures()).isZero();
+        // the held chunk was released (NettyLeakCheck fails the class otherwise)
+    }
+
     // ------------------------------------------------------------------ (d): a well-formed error end
 
     @ParameterizedTest(name = "{0} engine")

@@ -104,6 +104,30 @@ class SimStreamFaultsProxyTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void anAnthropicPassthroughStreamIsKeptAliveWhileTheModelLoadsThenHeldUntilItsFirstText() throws Exception {
+        bad = sim(SimFlavor.LLAMACPP); // speaks the Messages API: passthrough
+        bad.faults().loadDelay(Duration.ofMillis(600), 1);
+        olla = TestOlla.builder().engine("sherpa").proxy("sse_keepalive_interval", "100ms")
+                .endpoint("lc", bad.baseUrl(), "llamacpp").start().ready().awaitModel(MODEL);
+        String req = "{\"model\":\"" + MODEL + "\",\"max_tokens\":16,\"stream\":true,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
+        try (RawHttp raw = new RawHttp(olla.port())) {
+            raw.send("POST", "/olla/anthropic/v1/messages", req);
+            assertThat(raw.readUntil("\r\n0\r\n\r\n", 10_000)).as(raw.text()).isTrue();
+            String body = dechunk(raw.text());
+            assertThat(raw.text()).startsWith("HTTP/1.1 200").contains("text/event-stream");
+            assertThat(body.indexOf(": keep-alive\n\n")).isGreaterThanOrEqualTo(0)
+                    .isLessThan(body.indexOf("event: message_start"));
+            assertThat(body).contains("event: content_block_delta").contains("event: message_stop")
+                    .doesNotContain("event: error");
+            assertThat(raw.chunkedComplete()).isTrue();
+        }
+        assertThat(bad.stats().lastRequest("/v1/messages")).isNotNull();
+        assertThat(olla.olla().proxy().stats().holds()).isEqualTo(1);
+        assertThat(olla.olla().proxy().stats().keepAlives()).isGreaterThanOrEqualTo(3);
+    }
+
     /** The body of a chunked response on the wire, without the chunk framing. */
     static String dechunk(String wire) {
         String rest = wire.substring(wire.indexOf("\r\n\r\n") + 4);
