@@ -17,7 +17,7 @@
 # latency); the hold's cost (on - off) and what Olla adds over direct, both from the best rounds and as
 # the median of the per-round differences (the rounds of one pass run back to back, so they share the
 # machine's load); and the load average before and after (the machine may be shared: say so).
-# Uses 127.0.0.1 ports 18180-18189; results in bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
+# Uses three free 127.0.0.1 ports in 20000-29999; results in bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -27,8 +27,10 @@ JAVA="$JAVA_HOME/bin/java"
 DUR="${DUR:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-5}" CONNS="${CONNS:-2}"
 TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
-SIM_PORT=18180
-declare -A PORT=([off]=18181 [on]=18182)
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { local p; for _ in $(seq 1 50); do p=$((20000 + RANDOM % 10000)); in_use "$p" || { echo "$p"; return; }; done; echo "no free port" >&2; exit 1; }
+SIM_PORT=$(free_port)
+declare -A PORT=([off]=$(free_port) [on]=$(free_port))
 command -v taskset >/dev/null || { echo "hold: taskset missing (apt-get install util-linux)" >&2; exit 1; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -46,13 +48,13 @@ JAR="${OLLA_JAR:-$root/target/olla.jar}"
 if [ -z "${OLLA_JAR:-}" ] && { [ ! -f "$JAR" ] || [ -n "$(find "$root/src/main" -newer "$JAR" -print -quit)" ]; }; then
   (cd "$root" && mvn -q -B -DskipTests -Dolla.image.skip=true package)
 fi
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(load)
 
 taskset -c "$LOAD_CORE" "$JAVA" -cp "$JAR" dev.olla.sim.SimCli --flavor openai --host 127.0.0.1 \
   --port $SIM_PORT --tokens "$TOKENS" --delay-ms "$PACE_MS" --models m1 > "$out/sim.log" 2>&1 & pids+=($!)
-wait_port $SIM_PORT
+for _ in $(seq 1 300); do grep -q '^http://' "$out/sim.log" && break; kill -0 "${pids[-1]}" 2>/dev/null || break; sleep 0.1; done
+grep -q '^http://' "$out/sim.log" || { echo "hold: the simulator did not start:" >&2; cat "$out/sim.log" >&2; exit 1; }
 
 start_olla() { # hold: on | off
   local hold=$1 port=${PORT[$1]} flag
