@@ -160,6 +160,9 @@ public final class CapacityMonitor implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
+            if (closed || e instanceof BackendGet.Failure f && f.kind() == BackendGet.Kind.CANCELLED) {
+                return; // closing: not a finding about the endpoint
+            }
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             s.load(previous.failed(scheduler.now(), why));
             if (failing.put(s, why) == null) {

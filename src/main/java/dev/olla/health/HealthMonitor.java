@@ -54,8 +54,9 @@ public final class HealthMonitor implements HealthFeedback, AutoCloseable {
 
     /**
      * Tunables; {@link #DEFAULTS} follow the documented behaviour, tests shorten the times.
-     * {@code recheckDelay}: how soon a passive failure brings the next probe, and the first re-check
-     * after a failed probe (doubling up to {@code check_interval}).
+     * {@code recheckDelay}: the first re-check after a failed probe (doubling up to
+     * {@code check_interval}), and the least time between probe starts that passive failures trigger
+     * (a passive failure probes at once when the last probe started longer ago).
      */
     public record Options(
             int breakerFailureThreshold,
