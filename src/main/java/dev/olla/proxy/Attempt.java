@@ -265,6 +265,11 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         return state == State.DONE;
     }
 
+    /** Whether the attempt ended still waiting for a connection slot (the endpoint never got the request). */
+    boolean neverConnected() {
+        return waitingForSlot;
+    }
+
     /** Whether the bytes relayed to the client so far end a line. */
     boolean relayAtLineEnd() {
         return relay == null || relay.atLineEnd();

@@ -50,20 +50,19 @@ final class FirstContent {
      */
     Verdict feed(ByteBuf buf, boolean last) {
         int end = buf.writerIndex();
-        for (int i = buf.readerIndex(); i < end; i++) {
-            byte b = buf.getByte(i);
-            if (b == '\n') {
-                Verdict v = line();
-                lineLen = 0;
-                if (v != Verdict.HOLD) {
-                    return v;
-                }
-            } else {
-                if (lineLen == line.length) {
-                    line = Arrays.copyOf(line, line.length * 2);
-                }
-                line[lineLen++] = b;
+        int i = buf.readerIndex();
+        while (i < end) {
+            int nl = buf.indexOf(i, end, (byte) '\n');
+            append(buf, i, (nl < 0 ? end : nl) - i);
+            if (nl < 0) {
+                break;
             }
+            Verdict v = line();
+            lineLen = 0;
+            if (v != Verdict.HOLD) {
+                return v;
+            }
+            i = nl + 1;
         }
         if (!last) {
             return Verdict.HOLD;
@@ -262,6 +261,21 @@ final class FirstContent {
             }
         }
         return s.length() > MAX_MESSAGE ? s.substring(0, MAX_MESSAGE) + "..." : s;
+    }
+
+    /** Adds a piece of the current line (only its first byte when it is an SSE comment: nothing more is read). */
+    private void append(ByteBuf buf, int from, int n) {
+        if (sse && lineLen > 0 && line[0] == ':') {
+            return;
+        }
+        if (sse && lineLen == 0 && n > 0 && buf.getByte(from) == ':') {
+            n = 1;
+        }
+        if (lineLen + n > line.length) {
+            line = Arrays.copyOf(line, Math.max(line.length * 2, lineLen + n));
+        }
+        buf.getBytes(from, line, lineLen, n);
+        lineLen += n;
     }
 
     private void appendData(int from, int to) {

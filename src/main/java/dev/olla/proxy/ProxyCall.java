@@ -428,7 +428,10 @@ final class ProxyCall {
             }
             case CONNECT_FAILED, LOST_AFTER_SEND, NO_FIRST_TOKEN -> {
                 boolean held = outcome == Outcome.NO_FIRST_TOKEN;
-                if (held) {
+                if (held && attempt.neverConnected()) {
+                    health.ignored(s, attempt.permit()); // our own connection cap, not the endpoint
+                    meter = new TokenMeter(startNanos);
+                } else if (held) {
                     health.attemptFailed(s, attempt.permit(), reason); // it answered, then failed
                     meter = new TokenMeter(startNanos); // the figures of the next answer only
                 } else {

@@ -44,7 +44,8 @@ class FirstTokenTest {
     // ------------------------------------------------------------------ scripted answers
 
     /** How a scripted backend answers a generation request. */
-    enum Mode { GOOD, ERROR_FIRST, ERROR_200, RESET_AFTER_ROLE, STALL_AFTER_ROLE, DIES_AFTER_5, SLOW_HEAD, ROLE_PAUSE }
+    enum Mode { GOOD, ERROR_FIRST, ERROR_200, RESET_AFTER_ROLE, STALL_AFTER_ROLE, DIES_AFTER_5, SLOW_HEAD, ROLE_PAUSE,
+        BIG_PREAMBLE }
 
     static final String HEAD_SSE = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
     static final String HEAD_NDJSON = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -97,6 +98,13 @@ class FirstTokenTest {
                     return false;
                 }
                 case ROLE_PAUSE -> Thread.sleep(400);
+                case BIG_PREAMBLE -> {
+                    for (int i = 0; i < 80; i++) { // 80 KB of comments: more than the gate holds
+                        out.write(chunk(": " + "p".repeat(996) + "\n\n"));
+                    }
+                    out.flush();
+                    Thread.sleep(1000);
+                }
                 default -> { }
             }
             int n = mode == Mode.DIES_AFTER_5 ? 5 : 3;
@@ -285,6 +293,27 @@ class FirstTokenTest {
         assertThat(stats().firstTokenFailovers()).isZero();
         assertThat(olla.olla().endpoints().byName("first").failures()).isZero();
         // the held chunk was released (NettyLeakCheck fails the class otherwise)
+    }
+
+    @Test
+    void aPreambleBiggerThanTheBoundIsLetThroughAsIs() throws Exception {
+        ScriptedBackend first = backend("first", Mode.BIG_PREAMBLE);
+        olla("olla", "openai-compatible", List.of(first), "sse_keepalive_interval", "0s");
+        try (RawHttp c = new RawHttp(olla.port())) {
+            c.send("POST", "/olla/openai/v1/chat/completions", CHAT);
+            assertThat(c.readUntil("\r\n0\r\n\r\n", 10_000)).isTrue();
+            assertThat(c.text()).startsWith("HTTP/1.1 200").contains("first-tok2").contains("data: [DONE]");
+            long preamble = SimStreamFaultsProxyTest.dechunk(c.text()).chars().filter(ch -> ch == 'p').count();
+            assertThat(preamble).isGreaterThanOrEqualTo(80 * 996);
+            assertThat(firstReadContaining(c, "first-tok0") - c.reads().get(0).atMillis())
+                    .as("the held bytes went out at the bound, before the first token").isGreaterThanOrEqualTo(500);
+        }
+        assertThat(stats().holds()).isEqualTo(1);
+        awaitTrue(() -> inFlight() == 0, 3000);
+    }
+
+    static long firstReadContaining(RawHttp c, String s) {
+        return ProxyStreamingTest.firstReadContaining(c.reads(), s);
     }
 
     // ------------------------------------------------------------------ (d): a well-formed error end
