@@ -32,7 +32,8 @@ rm -rf "$work" && mkdir -p "$dir/bin" "$dir/lib" "$dir/config/profiles" "$dir/pr
 # code paths refer to (java.desktop: Jackson's java.beans extras and SnakeYAML's bean introspector;
 # java.sql: Jackson's and Bucket4j's JDBC types; java.compiler: Error Prone annotations). The
 # runtime-image test stage re-runs jdeps and fails when a new module appears. Plus java.xml, which
-# jdeps misses: logback reads its logback.xml with SAX.
+# jdeps misses: logback reads an XML configuration (logback.configurationFile) with SAX; Olla's own
+# start-up configuration is in code (dev.olla.cli.StartupLogging).
 modules="java.base,java.xml,java.management,java.naming,java.net.http,jdk.unsupported,jdk.jfr,jdk.management,jdk.crypto.ec"
 if [ ! -e "$jdk/jmods/jdk.crypto.ec.jmod" ] && ! "$jdk/bin/java" --list-modules 2>/dev/null | grep -q '^jdk.crypto.ec@'; then
   modules="${modules%,jdk.crypto.ec}"

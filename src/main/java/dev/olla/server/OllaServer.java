@@ -100,7 +100,9 @@ public final class OllaServer {
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(Transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 1024)
+                // as deep as the kernel allows (net.core.somaxconn, 4096 on current kernels): a burst of
+                // thousands of connects (clients opening streams at once) must queue, not overflow
+                .option(ChannelOption.SO_BACKLOG, io.netty.util.NetUtil.SOMAXCONN)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
