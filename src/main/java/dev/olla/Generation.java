@@ -6,6 +6,7 @@ import dev.olla.capacity.CapacityMonitor;
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
+import dev.olla.endpoint.Scheduler;
 import dev.olla.health.HealthMonitor;
 import dev.olla.model.ModelDiscovery;
 import dev.olla.model.ModelRegistry;
@@ -67,10 +68,13 @@ final class Generation {
     final Cors cors;
     final ClientAddress clientAddress;
     final Router router;
+    /** The one timer thread of health, discovery and capacity ({@code olla-background}). */
+    private final Scheduler background;
 
     private Generation(OllaConfig config, EndpointRegistry endpoints, HealthMonitor health, ModelDiscovery discovery,
             ModelRegistry models, ProxyService proxy, CapacityMonitor capacity, StickySessions sticky,
-            RateLimiter rateLimiter, Cors cors, ClientAddress clientAddress, Router router) {
+            RateLimiter rateLimiter, Cors cors, ClientAddress clientAddress, Router router, Scheduler background) {
+        this.background = background;
         this.capacity = capacity;
         this.config = config;
         this.endpoints = endpoints;
@@ -92,13 +96,14 @@ final class Generation {
         ModelDiscovery discovery = null;
         ProxyService proxy = null;
         CapacityMonitor capacity = null;
+        Scheduler background = Scheduler.system("olla-background");
         try {
             EndpointRegistry fresh = EndpointRegistry.fromConfig(config.discovery().staticConfig().endpoints(),
                     profiles);
             EndpointRegistry endpoints = previous == null ? fresh : keepUnchanged(fresh, previous.endpoints);
             ModelRegistry models = ModelRegistry.from(config.modelRegistry(), endpoints);
-            discovery = new ModelDiscovery(endpoints, models, config);
-            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(),
+            discovery = new ModelDiscovery(endpoints, models, ModelDiscovery.Settings.from(config), background);
+            health = new HealthMonitor(endpoints, config.discovery().healthCheck().initialDelay(), background,
                     HealthMonitor.Options.DEFAULTS.withConsecutive5xx(config.proxy().consecutive5xx()));
             health.addRecoveryListener(discovery::onRecovered);
             health.addStatusListener(discovery::onStatusChanged);
@@ -108,7 +113,7 @@ final class Generation {
             discovery.runInitialPass(config.discovery().modelDiscovery().timeout());
             discovery.start();
             // Residency and occupancy: one pass before serving, then every poll_interval
-            capacity = new CapacityMonitor(endpoints, config.proxy().capacity());
+            capacity = new CapacityMonitor(endpoints, config.proxy().capacity(), background);
             if (config.proxy().capacity().enabled()) {
                 capacity.pollOnce(config.proxy().capacity().pollTimeout().plusMillis(200));
                 capacity.start();
@@ -161,7 +166,7 @@ final class Generation {
             DashboardRoutes.register(router, config.dashboard());
             ProxyRoutes.register(router, profiles, proxy);
             return new Generation(config, endpoints, health, discovery, models, proxy, capacity, sticky, rateLimiter,
-                    cors, ClientAddress.of(limits), router);
+                    cors, ClientAddress.of(limits), router, background);
         } catch (RuntimeException e) {
             if (capacity != null) {
                 capacity.close();
@@ -175,6 +180,7 @@ final class Generation {
             if (discovery != null) {
                 discovery.close();
             }
+            background.close();
             throw e;
         }
     }
@@ -226,6 +232,7 @@ final class Generation {
         capacity.close();
         health.close();
         discovery.close();
+        background.close();
         proxy.close();
     }
 

@@ -121,10 +121,6 @@ public final class ModelDiscovery implements AutoCloseable {
     private volatile boolean started;
     private volatile boolean closed;
 
-    public ModelDiscovery(EndpointRegistry endpoints, ModelRegistry registry, OllaConfig config) {
-        this(endpoints, registry, Settings.from(config));
-    }
-
     /** Timers on a thread of its own ({@code olla-discovery-timer}), real time. */
     public ModelDiscovery(EndpointRegistry endpoints, ModelRegistry registry, Settings settings) {
         this(endpoints, registry, settings, Scheduler.system("olla-discovery-timer"), true);
