@@ -121,6 +121,8 @@ load_after=$(load)
   echo "hold bench: TTFT (request written -> first content token read), microseconds; $CONNS connections,"
   echo "streams of $TOKENS deltas $PACE_MS ms apart, $ROUNDS rounds x $DUR s per target, Olla on core $PROXY_CORE,"
   echo "simulator and client on core $LOAD_CORE; load average before: $load_before, after: $load_after ($(nproc) cores)"
+  awk -v l="${load_before%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' \
+    && echo "WARNING: the machine was busy (1-minute load ${load_before%% *} on $(nproc) cores): contention figures, p99 is the scheduler's"
   echo
   printf '%-7s %8s %7s %6s  %-28s %-28s\n' target streams errors incompl "p50 per round" "p99 per round"
   for t in direct off on; do
