@@ -367,11 +367,12 @@ public final class ModelListings {
         return e;
     }
 
-    static String humanBytes(long b) {
+    /** {@code 512 B}, {@code 1.20 MB}... (binary multiples, as the original prints sizes). */
+    public static String humanBytes(long b) {
         if (b < 1024) {
             return b + " B";
         }
-        String[] units = {"KB", "MB", "GB", "TB", "PB"};
+        String[] units = {"KB", "MB", "GB", "TB", "PB", "EB"};
         double v = b;
         int exp = -1;
         while (v >= 1024 && exp < units.length - 1) {

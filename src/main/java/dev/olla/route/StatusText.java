@@ -1,5 +1,6 @@
 package dev.olla.route;
 
+import dev.olla.model.ModelListings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -29,18 +30,9 @@ final class StatusText {
         return ms + "ms";
     }
 
+    /** {@code 512 B}, {@code 1.20 MB}: the original's byte sizes (also in model listings). */
     static String bytes(long b) {
-        if (b < 1024) {
-            return b + " B";
-        }
-        String[] units = {"KB", "MB", "GB", "TB", "PB", "EB"};
-        double v = b;
-        int exp = -1;
-        while (v >= 1024 && exp < units.length - 1) {
-            v /= 1024;
-            exp++;
-        }
-        return String.format(Locale.ROOT, "%.2f %s", v, units[exp]);
+        return ModelListings.humanBytes(b);
     }
 
     /** System uptime: {@code 45s}, {@code 12m}, {@code 3h 4m}, {@code 2d 5h}. */
