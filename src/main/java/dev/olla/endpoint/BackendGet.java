@@ -130,14 +130,21 @@ public final class BackendGet {
 
     private final String userAgent;
     private final Map<String, String> defaults;
+    /** Tests: their own TLS trust; null = the JDK default context, created on the first https call. */
+    private final SSLSocketFactory tlsFactory;
 
     /**
      * @param userAgent who asks ({@code olla-HealthChecker/<version>})
      * @param defaults the caller's other headers ({@code Accept} ...); an endpoint's own headers win
      */
     public BackendGet(String userAgent, Map<String, String> defaults) {
+        this(userAgent, defaults, null);
+    }
+
+    BackendGet(String userAgent, Map<String, String> defaults, SSLSocketFactory tlsFactory) {
         this.userAgent = Objects.requireNonNull(userAgent);
         this.defaults = Map.copyOf(defaults);
+        this.tlsFactory = tlsFactory;
     }
 
     /** {@code path} under the endpoint's base URL ({@code /slots} -> {@code http://host:port/base/slots}). */
@@ -256,9 +263,10 @@ public final class BackendGet {
         }
     }
 
-    private static Socket handshake(Socket plain, String host, int port, long deadline, Duration timeout)
+    private Socket handshake(Socket plain, String host, int port, long deadline, Duration timeout)
             throws IOException {
-        SSLSocket ssl = (SSLSocket) Tls.FACTORY.createSocket(plain, host, port, true);
+        SSLSocketFactory f = tlsFactory != null ? tlsFactory : Tls.FACTORY;
+        SSLSocket ssl = (SSLSocket) f.createSocket(plain, host, port, true);
         SSLParameters p = ssl.getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");
         ssl.setSSLParameters(p);
