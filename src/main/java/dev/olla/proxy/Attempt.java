@@ -261,6 +261,10 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         call.service().recordHold(System.nanoTime() - sinceNanos);
     }
 
+    ProxyCall call() {
+        return call;
+    }
+
     boolean done() {
         return state == State.DONE;
     }

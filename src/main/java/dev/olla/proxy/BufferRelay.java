@@ -90,6 +90,14 @@ final class BufferRelay extends Relay {
                 return;
             }
         }
+        if (ex.onlyComments() && head.status().code() >= 400) {
+            // keep-alives committed a 200 event stream: the backend's error becomes the stream's error event
+            String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+            out.release();
+            attempt.relayEnded();
+            ex.sendLast(attempt.call().committedErrorEnd(head.status().code(), FirstContent.errorMessage(text)));
+            return;
+        }
         FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, head.status(), out,
                 head.headers(), EmptyHttpHeaders.INSTANCE);
         full.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);

@@ -243,6 +243,11 @@ final class FirstContent {
         return message(m);
     }
 
+    /** The message of an error body (its {@code error}, {@code error.message} or {@code message}), else the text. */
+    static String errorMessage(String body) {
+        return message(body);
+    }
+
     private static String message(String m) {
         String s = m.strip();
         if (s.startsWith("{")) {

@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -548,6 +549,18 @@ final class ProxyCall {
         }
     }
 
+    /** The last event of an event stream that keep-alives committed, carrying {@code error}. */
+    LastHttpContent committedErrorEnd(ApiError error) {
+        return StreamErrorEnd.last(anthropic() ? StreamErrorEnd.Protocol.ANTHROPIC_SSE
+                : StreamErrorEnd.Protocol.OPENAI_SSE, error, true);
+    }
+
+    /** As {@link #committedErrorEnd(ApiError)}, for a backend's error answer ({@code status}, its message). */
+    LastHttpContent committedErrorEnd(int status, String message) {
+        backendStatus = status;
+        return committedErrorEnd(ApiError.of(status, message, "backend_error"));
+    }
+
     /** The route answers in Anthropic's shape (passthrough and translated plans carry its errors). */
     private boolean anthropic() {
         return plan != null && plan.errors() != null;
@@ -577,8 +590,7 @@ final class ProxyCall {
         }
         if (ex.isOpen() && ex.onlyComments()) {
             // keep-alive comments committed a 200 event stream: the error is its last event
-            ex.sendLast(StreamErrorEnd.last(anthropic() ? StreamErrorEnd.Protocol.ANTHROPIC_SSE
-                    : StreamErrorEnd.Protocol.OPENAI_SSE, error, true));
+            ex.sendLast(committedErrorEnd(error));
         } else if (ex.isOpen() && !ex.headSent()) {
             if (plan != null && plan.errors() != null) {
                 ex.respond(error.status(), "application/json",

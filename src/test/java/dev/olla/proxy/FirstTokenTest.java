@@ -45,7 +45,7 @@ class FirstTokenTest {
 
     /** How a scripted backend answers a generation request. */
     enum Mode { GOOD, ERROR_FIRST, ERROR_200, RESET_AFTER_ROLE, STALL_AFTER_ROLE, DIES_AFTER_5, SLOW_HEAD, ROLE_PAUSE,
-        BIG_PREAMBLE }
+        BIG_PREAMBLE, SLOW_500 }
 
     static final String HEAD_SSE = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
     static final String HEAD_NDJSON = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -74,6 +74,13 @@ class FirstTokenTest {
             boolean ndjson = r.path().startsWith("/api/");
             if (mode == Mode.SLOW_HEAD) {
                 Thread.sleep(700);
+            }
+            if (mode == Mode.SLOW_500) {
+                Thread.sleep(700);
+                String body = "{\"error\":{\"message\":\"" + who + ": model failed to load\",\"type\":\"server_error\"}}";
+                out.write(ascii("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length() + "\r\n\r\n" + body));
+                return true;
             }
             if (mode == Mode.ERROR_200) {
                 String body = "{\"error\":{\"message\":\"" + who + " has no model loaded\",\"type\":\"server_error\"}}";
@@ -450,6 +457,30 @@ class FirstTokenTest {
             assertThat(c.chunkedComplete()).isTrue();
         }
         assertThat(stats().firstTokenFailovers()).isEqualTo(1);
+    }
+
+    @Test
+    void aBackendErrorAfterKeepAlivesIsTheStreamsErrorEventInTheClientsProtocol() throws Exception {
+        ScriptedBackend first = backend("first", Mode.SLOW_500);
+        olla = TestOlla.builder().engine("olla").proxy("sse_keepalive_interval", "100ms")
+                .endpoint("first", first.url(), "openai-compatible", "health_check_url", first.url() + "/health")
+                .start().ready().awaitModel(ScriptedBackend.MODEL);
+        try (RawHttp c = new RawHttp(olla.port())) {
+            c.send("POST", "/olla/openai/v1/chat/completions", CHAT);
+            assertThat(c.readUntil("\r\n0\r\n\r\n", 10_000)).as(c.text()).isTrue();
+            String body = SimStreamFaultsProxyTest.dechunk(c.text());
+            assertThat(c.text()).startsWith("HTTP/1.1 200").contains("text/event-stream");
+            assertThat(body).startsWith(": keep-alive\n\n").endsWith("\ndata: {\"error\":{\"message\":\"first: model failed to load\","
+                    + "\"type\":\"server_error\",\"code\":\"backend_error\"}}\n\ndata: [DONE]\n\n");
+        }
+        try (RawHttp c = new RawHttp(olla.port())) {
+            c.send("POST", "/olla/anthropic/v1/messages", ANTHROPIC);
+            assertThat(c.readUntil("\r\n0\r\n\r\n", 10_000)).as(c.text()).isTrue();
+            String body = SimStreamFaultsProxyTest.dechunk(c.text());
+            assertThat(body).startsWith(": keep-alive\n\n").endsWith("\nevent: error\ndata: {\"type\":\"error\",\"error\":"
+                    + "{\"type\":\"api_error\",\"message\":\"first: model failed to load\"}}\n\n");
+        }
+        awaitTrue(() -> inFlight() == 0, 3000);
     }
 
     // ------------------------------------------------------------------ (f): hold off
