@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,16 +41,17 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyCall {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
-    static final String H_ENDPOINT = "X-Olla-Endpoint";
-    static final String H_MODEL = "X-Olla-Model";
-    static final String H_BACKEND_TYPE = "X-Olla-Backend-Type";
-    static final String H_RESPONSE_TIME = "X-Olla-Response-Time";
-    static final String H_STRATEGY = "X-Olla-Routing-Strategy";
-    static final String H_DECISION = "X-Olla-Routing-Decision";
-    static final String H_REASON = "X-Olla-Routing-Reason";
-    static final String H_SERVED_BY = "X-Served-By";
-    static final String H_STICKY = "X-Olla-Sticky-Session";
-    static final String H_STICKY_SOURCE = "X-Olla-Sticky-Key-Source";
+    // Header names as cached AsciiStrings: hashed once, copied to the wire as bytes.
+    static final AsciiString H_ENDPOINT = AsciiString.cached("X-Olla-Endpoint");
+    static final AsciiString H_MODEL = AsciiString.cached("X-Olla-Model");
+    static final AsciiString H_BACKEND_TYPE = AsciiString.cached("X-Olla-Backend-Type");
+    static final AsciiString H_RESPONSE_TIME = AsciiString.cached("X-Olla-Response-Time");
+    static final AsciiString H_STRATEGY = AsciiString.cached("X-Olla-Routing-Strategy");
+    static final AsciiString H_DECISION = AsciiString.cached("X-Olla-Routing-Decision");
+    static final AsciiString H_REASON = AsciiString.cached("X-Olla-Routing-Reason");
+    static final AsciiString H_SERVED_BY = AsciiString.cached("X-Served-By");
+    static final AsciiString H_STICKY = AsciiString.cached("X-Olla-Sticky-Session");
+    static final AsciiString H_STICKY_SOURCE = AsciiString.cached("X-Olla-Sticky-Key-Source");
 
     /** How an attempt ended. */
     enum Outcome {

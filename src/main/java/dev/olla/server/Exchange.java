@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -32,7 +31,13 @@ import java.nio.charset.StandardCharsets;
  * {@link #abort} (drop the connection, e.g. when a backend died mid-stream).
  */
 public final class Exchange {
-    public static final String REQUEST_ID_HEADER = "X-Olla-Request-ID";
+    public static final io.netty.util.AsciiString REQUEST_ID_HEADER = io.netty.util.AsciiString.cached("X-Olla-Request-ID");
+    /**
+     * Olla's own response headers: names and values are Olla's constants, configuration checked at
+     * load, or request values the server's decoder already validated, so they are not validated again.
+     */
+    private static final io.netty.handler.codec.http.HttpHeadersFactory OWN_HEADERS =
+            io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final HttpServerHandler owner;
     private final Channel channel;
@@ -147,7 +152,7 @@ public final class Exchange {
     /** Headers added to whatever response this exchange sends (e.g. routing headers). */
     public HttpHeaders responseHeaders() {
         if (responseHeaders == null) {
-            responseHeaders = new DefaultHttpHeaders();
+            responseHeaders = OWN_HEADERS.newHeaders();
         }
         return responseHeaders;
     }
