@@ -45,7 +45,9 @@ final class StreamGuard {
             return null;
         }
         boolean hold = cfg.holdFirstToken();
-        long keepAlive = !ndjson && cfg.sseKeepaliveInterval() != null ? cfg.sseKeepaliveInterval().toNanos() : 0;
+        // proxy.profile: standard sends every answer whole: no event stream to keep alive
+        long keepAlive = !ndjson && cfg.profile() != OllaConfig.ProxyProfile.STANDARD && cfg.sseKeepaliveInterval() != null
+                ? cfg.sseKeepaliveInterval().toNanos() : 0;
         if (!hold && keepAlive <= 0) {
             return null;
         }

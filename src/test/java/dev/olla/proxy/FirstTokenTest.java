@@ -442,6 +442,19 @@ class FirstTokenTest {
     }
 
     @Test
+    void noKeepAlivesWhenTheProfileSendsAnswersWhole() throws Exception {
+        ScriptedBackend slow = backend("slow", Mode.SLOW_HEAD);
+        olla("olla", "openai-compatible", List.of(slow), "sse_keepalive_interval", "100ms", "profile", "standard");
+        try (RawHttp c = new RawHttp(olla.port())) {
+            c.send("POST", "/olla/openai/v1/chat/completions", CHAT);
+            assertThat(c.readUntil("data: [DONE]", 10_000)).as(c.text()).isTrue();
+            assertThat(c.text()).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length:")
+                    .doesNotContain("keep-alive").contains("slow-tok2");
+        }
+        assertThat(stats().keepAlives()).isZero();
+    }
+
+    @Test
     void afterKeepAlivesAFailoverStaysInvisibleAndAFinalFailureIsAnErrorEvent() throws Exception {
         ScriptedBackend first = backend("first", Mode.SLOW_HEAD);
         ScriptedBackend second = backend("second", Mode.ERROR_FIRST);
