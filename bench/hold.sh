@@ -5,6 +5,7 @@
 #
 #   bench/hold.sh                # ~2.5 minutes
 #
+# ENGINE=olla benchmarks the other proxy engine (default sherpa, Olla's default).
 # Olla (both instances, one measured at a time) is pinned to core PROXY_CORE (0), the simulator and the
 # client to LOAD_CORE (1). The simulator streams TOKENS (32) small deltas PACE_MS (1) ms apart, the role
 # chunk with the headers (as OpenAI and vLLM do: the hold keeps it back until the first token).
@@ -25,7 +26,7 @@ root="$(dirname "$here")"
 olla_find_jdk
 JAVA="$JAVA_HOME/bin/java"
 DUR="${DUR:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-5}" CONNS="${CONNS:-2}"
-TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}"
+TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}" ENGINE="${ENGINE:-sherpa}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p; for _ in $(seq 1 50); do p=$((20000 + RANDOM % 10000)); in_use "$p" || { echo "$p"; return; }; done; echo "no free port" >&2; exit 1; }
@@ -68,6 +69,7 @@ server:
     global_requests_per_minute: 0
     per_ip_requests_per_minute: 0
 proxy:
+  engine: $ENGINE
   hold_first_token: $flag
 discovery:
   static:
@@ -118,7 +120,7 @@ done
 load_after=$(load)
 
 {
-  echo "hold bench: TTFT (request written -> first content token read), microseconds; $CONNS connections,"
+  echo "hold bench ($ENGINE engine): TTFT (request written -> first content token read), microseconds; $CONNS connections,"
   echo "streams of $TOKENS deltas $PACE_MS ms apart, $ROUNDS rounds x $DUR s per target, Olla on core $PROXY_CORE,"
   echo "simulator and client on core $LOAD_CORE; load average before: $load_before, after: $load_after ($(nproc) cores)"
   awk -v l="${load_before%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' \
