@@ -485,7 +485,7 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
                 stats.faultInjected();
                 ctx.write(r, ctx.voidPromise());
                 ByteBuf b = buffer();
-                Wire.streamError(b, g, faultMessage(g));
+                StreamErrorWire.write(b, g, faultMessage(g));
                 writeChunk(b);
                 finish(ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), close);
                 return;

@@ -935,52 +935,6 @@ final class Wire {
         }
     }
 
-    /**
-     * An error as a streaming server writes it inside a {@code 200} stream, in the flavour's real shape (see
-     * {@link SimFaults#errorFirst(int)}), followed by what that server sends after it (vLLM: {@code data: [DONE]}).
-     */
-    static void streamError(ByteBuf out, Gen x, String message) {
-        if (x.kind == Gen.Kind.OLLAMA_CHAT || x.kind == Gen.Kind.OLLAMA_GENERATE) {
-            // Ollama's streamResponse: json.NewEncoder(w).Encode(gin.H{"error": msg})
-            json(out, g -> {
-                g.writeStartObject();
-                g.writeStringField("error", message);
-                g.writeEndObject();
-            });
-            ascii(out, "\n");
-            return;
-        }
-        switch (x.flavor) {
-            case OLLAMA -> {
-                // Ollama's OpenAI middleware (BaseWriter.writeError) encodes the error object as is: no "data: "
-                error(out, x.flavor, true, 500, message, null, null);
-                ascii(out, "\n");
-            }
-            case VLLM -> {
-                // vLLM: "data: " + json.dumps({"error": {...}}) then "data: [DONE]" (Python's separators)
-                ascii(out, "data: ");
-                out.writeCharSequence("{\"error\": {\"message\": " + MAPPER.valueToTree(message)
-                        + ", \"type\": \"InternalServerError\", \"param\": null, \"code\": 500}}", StandardCharsets.UTF_8);
-                ascii(out, "\n\ndata: [DONE]\n\n");
-            }
-            case LLAMACPP -> sse(out, g -> {
-                // server-context.cpp: format_oai_sse(json{{"error", res_json}})
-                g.writeStartObject();
-                g.writeObjectFieldStart("error");
-                g.writeNumberField("code", 500);
-                g.writeStringField("message", message);
-                g.writeStringField("type", "server_error");
-                g.writeEndObject();
-                g.writeEndObject();
-            });
-            case OPENAI, LMSTUDIO -> {
-                ascii(out, "data: ");
-                error(out, x.flavor, true, 500, message, null, null);
-                ascii(out, "\n\n");
-            }
-        }
-    }
-
     /** Written in front of the first token (llama.cpp sends its role event in the same HTTP chunk). */
     static void streamFirstPrefix(ByteBuf out, Gen x) {
         if (x.kind == Gen.Kind.CHAT && x.flavor == SimFlavor.LLAMACPP && !x.roleSent) {
