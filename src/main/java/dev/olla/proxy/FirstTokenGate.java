@@ -39,6 +39,23 @@ final class FirstTokenGate extends Relay {
 
     @Override
     void content(HttpContent c, boolean last) {
+        held += c.content().readableBytes();
+        FirstContent.Verdict v = scan.feed(c.content(), last);
+        if (v == FirstContent.Verdict.FAIL) {
+            c.release();
+            attempt.relayFailed(Outcome.NO_FIRST_TOKEN, "sent an error before the first token: " + scan.failure());
+            return;
+        }
+        boolean open = v == FirstContent.Verdict.CONTENT || last || held > MAX_HELD;
+        // a piece that stays held is copied out of its read buffer: a small slice must not pin a whole
+        // pooled 64 KiB read (olla engine) for as long as a model takes to answer
+        add(open ? c : compact(c));
+        if (open) {
+            open(last);
+        }
+    }
+
+    private void add(HttpContent c) {
         if (first == null) {
             first = c;
         } else {
@@ -47,15 +64,14 @@ final class FirstTokenGate extends Relay {
             }
             more.add(c);
         }
-        held += c.content().readableBytes();
-        FirstContent.Verdict v = scan.feed(c.content(), last);
-        if (v == FirstContent.Verdict.FAIL) {
-            attempt.relayFailed(Outcome.NO_FIRST_TOKEN, "sent an error before the first token: " + scan.failure());
-            return;
-        }
-        if (v == FirstContent.Verdict.CONTENT || last || held > MAX_HELD) {
-            open(last);
-        }
+    }
+
+    private HttpContent compact(HttpContent c) {
+        io.netty.buffer.ByteBuf data = c.content();
+        io.netty.buffer.ByteBuf copy = ex.channel().alloc().buffer(data.readableBytes());
+        copy.writeBytes(data, data.readerIndex(), data.readableBytes());
+        c.release();
+        return new io.netty.handler.codec.http.DefaultHttpContent(copy);
     }
 
     /** Sends the head and everything held through the real stage, which takes over from here. */
