@@ -25,7 +25,8 @@ import java.util.function.ToDoubleFunction;
  * The Prometheus series that follow the conventions (Micrometer's Prometheus registry): request
  * duration and time-to-first-token histograms, token counters, generation time, labelled
  * {@code endpoint}, {@code model} (bounded: registry models, {@code unknown}, or {@code none} for
- * requests that name no model) and {@code status_class}; in-flight gauges; JVM and process metrics.
+ * requests that name no model) and {@code status_class}; in-flight gauges; JVM and process metrics
+ * (bound at the first scrape).
  *
  * <p>Recording looks up a cached row of meters per endpoint and model (two map reads of existing
  * keys) and allocates nothing; meters are built once, the first time a pair is seen.
@@ -43,28 +44,14 @@ public final class Metrics implements AutoCloseable {
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private JvmGcMetrics gc;
     private final Map<String, Map<String, Row>> rows = new ConcurrentHashMap<>();
     private final Timer hold;
 
     public Metrics() {
-        // Two of Micrometer's names break the Prometheus conventions (promtool): replaced below.
+        // Two of Micrometer's names break the Prometheus conventions (promtool): replaced in bindJvm.
         registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
                 || id.getName().equals("system.cpu.count")));
-        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
-            FunctionCounter.builder("process.cpu", sun, b -> b.getProcessCpuTime() / 1e9).baseUnit("seconds")
-                    .description("CPU time used by the process.").register(registry);
-        }
-        Gauge.builder("system.cpus", os, b -> b.getAvailableProcessors())
-                .description("Processors available to the JVM.").register(registry);
-        new JvmMemoryMetrics().bindTo(registry);
-        gc.bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ClassLoaderMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        new FileDescriptorMetrics().bindTo(registry);
         hold = Timer.builder("olla.first.token.hold")
                 .description("Time a streamed response was held, from the backend's head to its first content chunk"
                         + " (proxy.hold_first_token).")
@@ -75,6 +62,41 @@ public final class Metrics implements AutoCloseable {
     /** A held response let through at its first content chunk after {@code nanos}. */
     public void recordHold(long nanos) {
         hold.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private volatile boolean jvmBound;
+
+    /**
+     * JVM and process metrics, bound on the first scrape rather than at start-up: nothing before a
+     * scrape reads them, and binding them loads ~180 classes (Micrometer's binders and the JDK's
+     * management beans) and hooks a listener into every garbage collection. Their counters therefore
+     * start with the first scrape (a scraper's first sample is its baseline anyway).
+     */
+    private void bindJvm() {
+        if (jvmBound) {
+            return;
+        }
+        synchronized (this) {
+            if (jvmBound) {
+                return;
+            }
+            java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+                FunctionCounter.builder("process.cpu", sun, b -> b.getProcessCpuTime() / 1e9).baseUnit("seconds")
+                        .description("CPU time used by the process.").register(registry);
+            }
+            Gauge.builder("system.cpus", os, b -> b.getAvailableProcessors())
+                    .description("Processors available to the JVM.").register(registry);
+            new JvmMemoryMetrics().bindTo(registry);
+            gc = new JvmGcMetrics();
+            gc.bindTo(registry);
+            new JvmThreadMetrics().bindTo(registry);
+            new ClassLoaderMetrics().bindTo(registry);
+            new ProcessorMetrics().bindTo(registry);
+            new UptimeMetrics().bindTo(registry);
+            new FileDescriptorMetrics().bindTo(registry);
+            jvmBound = true;
+        }
     }
 
     /** The meters of one endpoint x model pair. */
@@ -172,12 +194,18 @@ public final class Metrics implements AutoCloseable {
 
     /** Prometheus text format 0.0.4 of every series here. */
     public String scrape() {
+        bindJvm();
         return registry.scrape();
     }
 
     @Override
     public void close() {
-        gc.close();
+        synchronized (this) {
+            if (gc != null) {
+                gc.close();
+            }
+            jvmBound = true; // a scrape after close binds nothing
+        }
         registry.close();
     }
 
