@@ -12,20 +12,12 @@ import dev.olla.model.ModelRouting;
 import dev.olla.proxy.RequestInspector.Inspected;
 import dev.olla.server.ApiError;
 import dev.olla.server.Exchange;
-import dev.olla.stats.ModelStats;
 import dev.olla.stats.TokenMeter;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,18 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyCall {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
-    // Header names as cached AsciiStrings: hashed once, copied to the wire as bytes.
-    static final AsciiString H_ENDPOINT = AsciiString.cached("X-Olla-Endpoint");
-    static final AsciiString H_MODEL = AsciiString.cached("X-Olla-Model");
-    static final AsciiString H_BACKEND_TYPE = AsciiString.cached("X-Olla-Backend-Type");
-    static final AsciiString H_RESPONSE_TIME = AsciiString.cached("X-Olla-Response-Time");
-    static final AsciiString H_STRATEGY = AsciiString.cached("X-Olla-Routing-Strategy");
-    static final AsciiString H_DECISION = AsciiString.cached("X-Olla-Routing-Decision");
-    static final AsciiString H_REASON = AsciiString.cached("X-Olla-Routing-Reason");
-    static final AsciiString H_SERVED_BY = AsciiString.cached("X-Served-By");
-    static final AsciiString H_STICKY = AsciiString.cached("X-Olla-Sticky-Session");
-    static final AsciiString H_STICKY_SOURCE = AsciiString.cached("X-Olla-Sticky-Key-Source");
-
     /** How an attempt ended. */
     enum Outcome {
         /** The response was relayed completely. */
@@ -110,9 +90,9 @@ final class ProxyCall {
     /** The content type of the streamed head the client got (null: none yet). */
     private String streamedAs;
     private int backendStatus;
-    /** The headers every attempt sends (made from the client's once, {@link HeaderRules#forwarding}). */
-    private HttpHeaders forwardHeaders;
-    private Endpoint lastEndpoint;
+    /** What every attempt sends, and the client's view of each answer (set once the body is inspected). */
+    private ForwardedRequest forwarded;
+    private final CallRecord recorder;
 
     private final List<EndpointState> typed;
     private final ForwardPlan plan;
@@ -123,6 +103,7 @@ final class ProxyCall {
         this.service = service;
         this.ex = ex;
         this.target = target;
+        this.recorder = new CallRecord(service, ex, startNanos);
     }
 
     void start() {
@@ -141,6 +122,7 @@ final class ProxyCall {
         }
         inspected = RequestInspector.inspect(ex.requestHeaders(), source());
         model = inspected.routingModel();
+        forwarded = new ForwardedRequest(ex, rest, source(), inspected, model, transform() != null, startNanos);
         ex.modelName(ModelName.forLog(model));
         if (model != null && ModelName.hasControlCharacters(model)) {
             fail(ApiError.of(400, "Invalid model name: it contains control characters", "invalid_model"));
@@ -180,15 +162,16 @@ final class ProxyCall {
 
     private void routed(ModelRouting.Decision d, List<EndpointState> typed) {
         decision = d;
+        forwarded.rewrite(d.rewrite());
         HttpHeaders h = ex.responseHeaders();
-        h.set(H_STRATEGY, d.strategy());
-        h.set(H_DECISION, d.action());
-        h.set(H_REASON, d.reason());
+        h.set(ForwardedRequest.H_STRATEGY, d.strategy());
+        h.set(ForwardedRequest.H_DECISION, d.action());
+        h.set(ForwardedRequest.H_REASON, d.reason());
         if (d.rejected()) {
             if (d.rejectStatus() == 503 && !d.reserve().isEmpty() && service.chooser().tries(d.reserve())) {
                 // Known model, no routable endpoint serves it: last resort / panic over those that do.
-                h.set(H_DECISION, "routed");
-                h.set(H_REASON, "no_healthy_endpoint_last_resort");
+                h.set(ForwardedRequest.H_DECISION, "routed");
+                h.set(ForwardedRequest.H_REASON, "no_healthy_endpoint_last_resort");
                 begin(d.reserve());
                 return;
             }
@@ -402,9 +385,9 @@ final class ProxyCall {
         }
         StickySessions.Choice c = sticky.choose(stickyKey, routable, service.balancer());
         HttpHeaders h = ex.responseHeaders();
-        h.set(H_STICKY, c.outcome());
+        h.set(ForwardedRequest.H_STICKY, c.outcome());
         if (stickyKey != null) {
-            h.set(H_STICKY_SOURCE, stickyKey.source());
+            h.set(ForwardedRequest.H_STICKY_SOURCE, stickyKey.source());
             // echoed only when short: a cut id would be a different id, and a huge one is not repeated
             if (stickyKey.sessionId() != null && stickyKey.sessionId().length() <= ModelName.MAX_ECHO) {
                 h.set(StickySessions.SESSION_HEADER, stickyKey.sessionId());
@@ -588,7 +571,7 @@ final class ProxyCall {
         service.stats().recordFailure();
         record(false, ex.endpointName(), 0);
         if (model != null) {
-            ex.responseHeaders().set(H_MODEL, ModelName.headerValue(model));
+            ex.responseHeaders().set(ForwardedRequest.H_MODEL, ModelName.headerValue(model));
         }
         if (ex.isOpen() && ex.onlyComments()) {
             // keep-alive comments committed a 200 event stream: the error is its last event
@@ -603,49 +586,9 @@ final class ProxyCall {
         }
     }
 
-    private boolean recorded;
-    private static final Logger TOKENS = LoggerFactory.getLogger("olla.tokens");
-
-    /**
-     * Statistics once per request (client cancellations are not counted): per-model rows, token
-     * figures per model and endpoint, the Prometheus series, and a debug line with the figures.
-     */
+    /** Statistics once per request ({@link CallRecord}). */
     private void record(boolean success, String endpoint, long bytes) {
-        if (recorded) {
-            return;
-        }
-        recorded = true;
-        long end = System.nanoTime();
-        long nanos = end - startNanos;
-        String key = null;
-        if (model != null) {
-            ModelStats.Routing routing = decision == null ? ModelStats.Routing.NONE
-                    : switch (decision.action()) {
-                        case "routed" -> ModelStats.Routing.HIT;
-                        case "fallback" -> ModelStats.Routing.FALLBACK;
-                        default -> ModelStats.Routing.MISS;
-                    };
-            key = service.modelStats().record(model, endpoint, success, bytes, nanos / 1000, ex.clientIp(), routing);
-        }
-        service.modelStats().tokens().record(key, endpoint, meter, end);
-        int status = backendStatus != 0 ? backendStatus : ex.status();
-        service.metrics().record(endpoint, key, success || status < 500 ? status : 502, nanos, meter, end);
-        if (TOKENS.isDebugEnabled()) {
-            TOKENS.atDebug()
-                    .addKeyValue("request_id", ex.requestId())
-                    .addKeyValue("endpoint", endpoint)
-                    .addKeyValue("model", model)
-                    .addKeyValue("status", status)
-                    .addKeyValue("prompt_tokens", meter.promptTokens())
-                    .addKeyValue("completion_tokens", meter.completionTokens())
-                    .addKeyValue("tokens_per_second", Math.round(meter.tokensPerSecond(end) * 100) / 100.0)
-                    .addKeyValue("ttft_ms", meter.ttftNanos() < 0 ? -1 : meter.ttftNanos() / 1e6)
-                    .addKeyValue("duration_ms", nanos / 1e6)
-                    .log("request completed: model={} endpoint={} prompt_tokens={} completion_tokens={} "
-                            + "tokens/s={} ttft_ms={}", model, endpoint, meter.promptTokens(), meter.completionTokens(),
-                            Math.round(meter.tokensPerSecond(end) * 100) / 100.0,
-                            meter.ttftNanos() < 0 ? "-" : Math.round(meter.ttftNanos() / 1e4) / 100.0);
-        }
+        recorder.record(model, decision, meter, backendStatus, success, endpoint, bytes);
     }
 
     /** The relay's one hook into the statistics: each piece of response body, as it passes. */
@@ -694,56 +637,14 @@ final class ProxyCall {
         return inspected.stream();
     }
 
-    /** The request to send to this endpoint: same method, headers per {@link HeaderRules}, the body replayed. */
+    /** The request to send to this endpoint ({@link ForwardedRequest}). */
     FullHttpRequest backendRequest(Endpoint ep) {
-        ByteBuf body = bodyFor(ep);
-        HttpHeaders headers = forwardHeaders;
-        if (headers == null) {
-            headers = forwardHeaders = HeaderRules.forwarding(ex.requestHeaders(), ex.peerIp(), ex.clientIp(), model);
-            if (transform() != null) {
-                // the transform reads the body: a compressed one would be unreadable
-                headers.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
-            }
-        }
-        HeaderRules.forEndpoint(headers, ep, lastEndpoint, body.readableBytes());
-        lastEndpoint = ep;
-        return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, ex.method(),
-                PathRules.targetUri(ep, rest, ex.query()), body, headers, EmptyHttpHeaders.INSTANCE);
+        return forwarded.backendRequest(ep);
     }
 
-    /** The body for an attempt (its own reader index); with an alias, the model field rewritten. */
-    private ByteBuf bodyFor(Endpoint ep) {
-        Map<String, String> rewrite = decision == null ? null : decision.rewrite();
-        String rewritten = rewrite == null ? null : rewrite.get(ep.name());
-        if (rewritten == null || inspected.modelStart() < 0 || rewritten.equals(inspected.model())) {
-            return source().retainedDuplicate();
-        }
-        ByteBuf src = source();
-        byte[] value = dev.olla.server.Json.bytes(rewritten);
-        int start = inspected.modelStart();
-        int end = inspected.modelEnd();
-        return Unpooled.wrappedBuffer(
-                src.retainedSlice(src.readerIndex(), start),
-                Unpooled.wrappedBuffer(value),
-                src.retainedSlice(src.readerIndex() + end, src.readableBytes() - end));
-    }
-
-    /**
-     * The response head for the client: the backend's own head object, its unsafe headers removed
-     * and ours added (no copy).
-     */
+    /** The response head for the client ({@link ForwardedRequest#clientHead}). */
     HttpResponse clientHead(HttpResponse backend, Endpoint ep, boolean keepLength, long headNanos) {
-        backend.setProtocolVersion(HttpVersion.HTTP_1_1);
         backendStatus = backend.status().code();
-        HttpHeaders h = backend.headers();
-        HeaderRules.filterResponse(h, ep, keepLength);
-        h.set(H_ENDPOINT, ep.name());
-        h.set(H_BACKEND_TYPE, ep.type());
-        if (model != null) {
-            h.set(H_MODEL, ModelName.headerValue(model));
-        }
-        h.set(H_RESPONSE_TIME, ((headNanos - startNanos) / 1_000_000) + "ms");
-        h.set(H_SERVED_BY, HeaderRules.SERVED_BY);
-        return backend;
+        return forwarded.clientHead(backend, ep, keepLength, headNanos);
     }
 }
