@@ -86,7 +86,9 @@ case " $* " in
   *)
     cache="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
     if [ -n "$cache" ] && mkdir -p "$cache/olla" 2>/dev/null && [ -w "$cache/olla" ]; then
-      id=$(printf '%s' "$home" | cksum | cut -d' ' -f1)
+      # the jar's size and time in the name: the JVM rejects an archive of an earlier build (after an
+      # upgrade in place) and does not write a new one over it
+      id=$(printf '%s %s' "$home" "$(stat -c '%s %Y' "$home/lib/olla.jar" 2>/dev/null)" | cksum | cut -d' ' -f1)
       cds="-XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=$cache/olla/olla-image-$id.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
     fi
     ;;

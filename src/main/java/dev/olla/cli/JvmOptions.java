@@ -121,9 +121,35 @@ public final class JvmOptions {
         if (!java.nio.file.Files.isWritable(dir)) {
             return List.of();
         }
-        String id = Integer.toHexString(Path.of(jar).toAbsolutePath().normalize().toString().hashCode());
-        return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + dir.resolve("olla-" + id + ".jsa"),
+        Path jarPath = Path.of(jar).toAbsolutePath().normalize();
+        String id = Integer.toHexString(jarPath.toString().hashCode());
+        // The jar's size and time are part of the name: after a rebuild or an upgrade in place the
+        // JVM rejects the old archive ("shared class paths mismatch") and does NOT write a new one
+        // over it, so without a new name the archive would stay unused for good.
+        String version = "";
+        try {
+            version = "-" + Long.toHexString(java.nio.file.Files.size(jarPath)) + "-"
+                    + Long.toHexString(java.nio.file.Files.getLastModifiedTime(jarPath).toMillis());
+        } catch (IOException | RuntimeException e) {
+            // no size or time: the path alone names it
+        }
+        Path archive = dir.resolve("olla-" + id + version + ".jsa");
+        removeOlderArchives(dir, "olla-" + id, archive);
+        return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
                 "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    }
+
+    /** Deletes the archives of earlier builds of the same jar path (best effort). */
+    private static void removeOlderArchives(Path dir, String prefix, Path keep) {
+        try (java.nio.file.DirectoryStream<Path> old = java.nio.file.Files.newDirectoryStream(dir, prefix + "*.jsa")) {
+            for (Path p : old) {
+                if (!p.equals(keep)) {
+                    java.nio.file.Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // another start may be doing the same; a stale file only costs disk space
+        }
     }
 
     private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("version", "validate", "help", "-v",

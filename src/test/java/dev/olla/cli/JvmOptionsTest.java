@@ -30,6 +30,26 @@ class JvmOptionsTest {
     }
 
     @Test
+    void aRebuiltJarGetsANewArchiveAndTheOldOneGoes(@TempDir Path home) throws Exception {
+        Path jar = home.resolve("olla.jar");
+        Files.write(jar, new byte[] {1, 2, 3});
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(1_000_000));
+        String first = archive(JvmOptions.classDataSharing(jar.toString(), List.of(), Map.of("HOME", home.toString())));
+        Files.write(Path.of(first), new byte[] {0}); // what the JVM writes at exit
+        Files.write(jar, new byte[] {1, 2, 3, 4}); // a rebuild
+        String second = archive(JvmOptions.classDataSharing(jar.toString(), List.of(), Map.of("HOME", home.toString())));
+        assertThat(second).isNotEqualTo(first);
+        assertThat(Files.exists(Path.of(first))).as("the earlier build's archive is removed").isFalse();
+        assertThat(archive(JvmOptions.classDataSharing(jar.toString(), List.of(), Map.of("HOME", home.toString()))))
+                .as("same jar, same archive").isEqualTo(second);
+    }
+
+    private static String archive(List<String> options) {
+        return options.stream().filter(o -> o.startsWith("-XX:SharedArchiveFile=")).findFirst().orElseThrow()
+                .substring("-XX:SharedArchiveFile=".length());
+    }
+
+    @Test
     void theServerGetsAClassDataArchiveInTheUsersCache(@TempDir Path home) {
         List<String> cds = JvmOptions.classDataSharing("target/olla.jar", List.of("-c", "x.yaml"), Map.of("HOME", home.toString()));
         assertThat(cds).contains("-XX:+AutoCreateSharedArchive")
