@@ -1,8 +1,5 @@
 package dev.olla.proxy;
 
-import dev.olla.balance.Candidate;
-import dev.olla.balance.Chooser;
-import dev.olla.balance.StickySessions;
 import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointState;
 import dev.olla.health.CircuitBreaker.Permit;
@@ -20,13 +17,12 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One proxied request from start to end: inspect the body, pick candidates, run attempts (each an
+ * One proxied request from start to end: inspect the body, pick candidates ({@link Selection}), run attempts (each an
  * {@link Attempt}) until one answers, and retry on the next candidate when an attempt fails to
  * connect before any response byte. Every outcome is turned into the client's answer here, in one
  * place. Runs entirely on the client connection's event loop.
@@ -75,13 +71,11 @@ final class ProxyCall {
     private String rest;
     private Inspected inspected = Inspected.NONE;
     private String model;
-    private List<EndpointState> candidates;
+    /** The candidates left and how the next one is picked (set when the candidates are known). */
+    private Selection selection;
     private ModelRouting.Decision decision;
     private int attempts;
     private int maxAttempts;
-    private String lastError;
-    /** Whether any attempt went to an endpoint that was routable when chosen. */
-    private boolean triedRoutable;
     private final long startNanos = System.nanoTime();
     /** Token figures, TTFT and gaps of the response, fed by the relay chunk by chunk. */
     private TokenMeter meter = new TokenMeter(startNanos);
@@ -190,109 +184,30 @@ final class ProxyCall {
     }
 
     private void begin(List<EndpointState> endpoints) {
-        candidates = new ArrayList<>(endpoints);
-        if (model != null && candidates.removeIf(s -> !modelAllowed(s))) {
-            if (candidates.isEmpty()) {
-                fail(ApiError.of(404, "model '" + model + "' is excluded by the model_filter of every endpoint that could serve it",
-                        "model_not_found"));
-                return;
-            }
+        selection = new Selection(service, ex, model, target.label(), decision, source(), inspected.contextStart(),
+                endpoints);
+        if (selection.isEmpty() && !endpoints.isEmpty()) {
+            fail(ApiError.of(404, "model '" + model + "' is excluded by the model_filter of every endpoint that could serve it",
+                    "model_not_found"));
+            return;
         }
         guard = StreamGuard.of(ex, service.stats(), service.config(), rest, inspected.stream(), ndjson(), startNanos);
         var retry = service.config().retry();
         boolean retrying = retry.enabled() && retry.onConnectionFailure();
-        int n = candidates.size();
+        int n = selection.size();
         maxAttempts = !retrying ? 1 : retry.maxAttempts() <= 0 ? n : Math.min(retry.maxAttempts(), n);
         next();
     }
 
 
-    /**
-     * Starts the next attempt on the best remaining candidate, or answers why there is none. The
-     * choice is made from ONE snapshot of the candidates ({@link Candidate}); the breaker permit is
-     * taken only for the endpoint actually tried, and given back if it is not used.
-     */
+    /** Starts the next attempt on the best remaining candidate ({@link Selection}), or answers why there is none. */
     private void next() {
-        HealthFeedback health = service.health();
-        while (true) {
-            List<Candidate> snapshot = new ArrayList<>(candidates.size());
-            for (EndpointState s : candidates) {
-                snapshot.add(Candidate.of(s, health.admits(s)));
-            }
-            // Caps: a candidate at its max_concurrent is left out; when every routable one is (or others
-            // already wait for them), the request waits in Olla's queue instead.
-            List<Candidate> open = new ArrayList<>(snapshot.size());
-            List<EndpointState> routable = new ArrayList<>(snapshot.size());
-            boolean routableOpen = false;
-            for (Candidate c : snapshot) {
-                if (c.routable()) {
-                    routable.add(c.endpoint());
-                }
-                if (!c.atCap()) {
-                    open.add(c);
-                    routableOpen |= c.routable();
-                }
-            }
-            if (!routable.isEmpty() && (!routableOpen || service.queue().waitingFor(routable))) {
-                enqueue(routable);
-                return;
-            }
-            Chooser.Pick pick = service.chooser().choose(model, target.label(), open, this::choose);
-            Candidate chosen = pick.candidate();
-            if (chosen == null) {
-                failNothingRoutable(snapshot);
-                return;
-            }
-            EndpointState s = chosen.endpoint();
-            Permit permit = health.acquire(s);
-            if (permit == null) {
-                if (pick.mode() == Chooser.Mode.BALANCED) {
-                    // Another request took the half-open trial since the snapshot: not this one.
-                    candidates.remove(s);
-                    if (candidates.isEmpty()) {
-                        fail(ApiError.of(503, "circuit breaker open", "circuit_breaker_open"));
-                        return;
-                    }
-                    continue;
-                }
-                permit = Permit.NONE; // last resort / panic: tried without a permit
-            }
-            if (!ex.isOpen()) {
-                health.ignored(s, permit);
-                return;
-            }
-            if (!s.tryAttemptStarted()) {
-                // a request on another loop took its last slot since the snapshot: choose again
-                health.ignored(s, permit);
-                continue;
-            }
-            switch (pick.mode()) {
-                case PANIC -> service.stats().recordPanicPick();
-                case LAST_RESORT -> service.stats().recordLastResortPick();
-                default -> { }
-            }
-            if (chosen.status().routable() && chosen.breakerAdmits()) {
-                triedRoutable = true;
-            }
-            startAttempt(s, permit);
-            return;
+        switch (selection.next()) {
+            case Selection.Try t -> startAttempt(t.endpoint(), t.permit());
+            case Selection.Queue q -> enqueue(q.routable());
+            case Selection.Refuse r -> fail(r.error());
+            case Selection.Gone g -> { }
         }
-    }
-
-    /** Nothing to try (last resort and panic off): why. */
-    private void failNothingRoutable(List<Candidate> snapshot) {
-        if (lastError != null) {
-            fail(ApiError.of(502, "Proxy error: all endpoints failed with connection errors: " + lastError,
-                    "proxy_error"));
-            return;
-        }
-        for (Candidate c : snapshot) {
-            if (c.status().routable() && !c.breakerAdmits()) {
-                fail(ApiError.of(503, "circuit breaker open", "circuit_breaker_open"));
-                return;
-            }
-        }
-        fail(noHealthy());
     }
 
     /** Starts an attempt on {@code chosen}, whose in-flight count already includes it. */
@@ -326,7 +241,7 @@ final class ProxyCall {
             next();
             return;
         }
-        triedRoutable = true;
+        selection.triedRoutable();
         startAttempt(endpoint, permit);
     }
 
@@ -355,49 +270,8 @@ final class ProxyCall {
         return auth != null ? "auth:" + Integer.toHexString(auth.hashCode()) : "ip:" + ex.clientIp();
     }
 
-    private boolean modelAllowed(EndpointState s) {
-        var f = s.endpoint().modelFilter();
-        if (f == null || ((f.include() == null || f.include().isEmpty()) && (f.exclude() == null || f.exclude().isEmpty()))) {
-            return true;
-        }
-        String name = model;
-        Map<String, String> rewrite = decision == null ? null : decision.rewrite();
-        if (rewrite != null && rewrite.get(s.name()) != null) {
-            name = rewrite.get(s.name());
-        }
-        return dev.olla.profile.ProfileFilter.allowed(name, f.include(), f.exclude());
-    }
-
-    private StickySessions.Key stickyKey;
-    private boolean stickyKeyed;
-
-    /** The balancer's pick, through session affinity when it is on (retries re-enter here). */
-    private Candidate choose(List<Candidate> routable) {
-        StickySessions sticky = service.sticky();
-        if (sticky == null) {
-            return service.balancer().choose(routable, model);
-        }
-        if (!stickyKeyed) {
-            stickyKeyed = true;
-            HttpHeaders req = ex.requestHeaders();
-            stickyKey = sticky.key(req.get(StickySessions.SESSION_HEADER), req.get("Authorization"), ex.clientIp(),
-                    source(), inspected.contextStart(), model);
-        }
-        StickySessions.Choice c = sticky.choose(stickyKey, routable, service.balancer());
-        HttpHeaders h = ex.responseHeaders();
-        h.set(ForwardedRequest.H_STICKY, c.outcome());
-        if (stickyKey != null) {
-            h.set(ForwardedRequest.H_STICKY_SOURCE, stickyKey.source());
-            // echoed only when short: a cut id would be a different id, and a huge one is not repeated
-            if (stickyKey.sessionId() != null && stickyKey.sessionId().length() <= ModelName.MAX_ECHO) {
-                h.set(StickySessions.SESSION_HEADER, stickyKey.sessionId());
-            }
-        }
-        return c.candidate();
-    }
-
-    private ApiError noHealthy() {
-        return ApiError.of(503, "no healthy endpoints available", "no_healthy_endpoints");
+    private static ApiError noHealthy() {
+        return Selection.noHealthy();
     }
 
     /** Called exactly once per attempt, from {@link Attempt#finish}. */
@@ -423,8 +297,7 @@ final class ProxyCall {
                 } else {
                     health.connectionFailed(s, attempt.permit(), reason);
                 }
-                lastError = reason;
-                candidates.remove(s);
+                selection.failed(s, reason);
                 if (held) {
                     LOG.warn("endpoint {} failed before its first token: {}", ep.name(), reason);
                 } else {
@@ -434,7 +307,7 @@ final class ProxyCall {
                 if (!ex.isOpen()) {
                     return;
                 }
-                if (attempts < maxAttempts && !candidates.isEmpty()) {
+                if (attempts < maxAttempts && !selection.isEmpty()) {
                     service.stats().recordRetry();
                     if (held) {
                         service.stats().recordFirstTokenFailover();
@@ -443,13 +316,13 @@ final class ProxyCall {
                 } else if (held && reason.startsWith("backend timeout")) {
                     fail(ApiError.of(504, "Proxy error: " + reason, "backend_timeout"));
                 } else if (held) {
-                    fail(ApiError.of(502, "Proxy error: " + (candidates.isEmpty()
+                    fail(ApiError.of(502, "Proxy error: " + (selection.isEmpty()
                             ? "all endpoints failed before the first token: " : "max attempts (" + maxAttempts
                             + ") reached: ") + inWords(reason), "proxy_error"));
-                } else if (!triedRoutable) {
+                } else if (!selection.wasRoutableTried()) {
                     fail(ApiError.of(503, "no healthy endpoints available (last-resort attempt failed: " + reason + ")",
                             "no_healthy_endpoints"));
-                } else if (!candidates.isEmpty()) {
+                } else if (!selection.isEmpty()) {
                     fail(ApiError.of(502, "Proxy error: max attempts (" + maxAttempts + ") reached: "
                             + inWords(reason), "proxy_error"));
                 } else {
