@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# What loads before the first request, and what an idle Olla holds (about 30 s):
+#
+#   bench/startup.sh            # OLLA_JAR=path for another build, ENGINE=sherpa, EXTRA="jvm options"
+#
+# Starts Olla with its own JVM options given explicitly (so without the class-data archive) plus
+# -Xlog:class+load and native memory tracking, next to an nginx backend (port 18500-18501); prints
+# the wall and CPU time to the first proxied answer, the classes loaded by then, idle resident
+# memory and threads 8 s later, the NMT summary and the classes by package.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+. "$root/scripts/jdk.sh"; olla_find_jdk; JAVA=$JAVA_HOME/bin/java
+JAR=${OLLA_JAR:-$root/target/olla.jar}; B=18500; out="$here/results/startup-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
+pids=(); cleanup() { for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null; }; trap cleanup EXIT
+sed -e "s#@DIR@#$out#g" -e "s#@BACKEND_PORT@#$B#g" $here/nginx-backend.conf > "$out"/nb.conf
+taskset -c 1 nginx -c "$out"/nb.conf -p $out & pids+=($!)
+cat > "$out"/o.yaml <<YAML
+server: {host: 127.0.0.1, port: $((B+1)), request_logging: false}
+proxy: {engine: ${ENGINE:-olla}}
+discovery: {static: {endpoints: [{name: backend, url: "http://127.0.0.1:$B", type: openai-compatible}]}, health_check: {initial_delay: 0s}}
+logging: {level: warn}
+YAML
+t0=$(date +%s%N)
+(cd $out && exec $JAVA $(olla_java_flags) ${EXTRA:-} -XX:NativeMemoryTracking=summary -Xlog:class+load=info:file="$out"/cl.txt -jar $JAR -c "$out"/o.yaml) > "$out"/o.log 2>&1 & op=$!; pids+=($op)
+post='{"model":"m1","stream":false,"messages":[{"role":"user","content":"Say hello in one word."}]}'
+for _ in $(seq 1 600); do [ "$(curl -s -o /dev/null -w '%{http_code}' -m 2 http://127.0.0.1:$((B+1))/olla/openai/v1/chat/completions -H 'Content-Type: application/json' -d "$post")" = 200 ] && break; sleep 0.05; done
+t1=$(date +%s%N); cpu=$(awk '{print $14+$15}' /proc/$op/stat)
+echo "first answer after $(( (t1-t0)/1000000 )) ms wall, $((cpu*10)) ms CPU; classes loaded by then: $(grep -c . "$out"/cl.txt)"
+sleep 8
+echo "idle RSS $(awk '/VmRSS/{print $2/1024}' /proc/$op/status) MB; threads $(ls /proc/$op/task | wc -l)"
+$JAVA_HOME/bin/jcmd $op VM.native_memory summary > "$out"/nmt.txt; $JAVA_HOME/bin/jcmd $op Thread.print > "$out"/threads.txt
+grep -E "^Total|^-  +[A-Z]|committed=" "$out"/nmt.txt | grep -E "Total|^-" | sed 's/(reserved=[0-9]*KB, //' | head -30
+awk '{print $2}' "$out"/cl.txt | sed -E 's/\$.*//' | awk -F. '{ if ($1=="io"||$1=="org"||$1=="com"||$1=="dev"||$1=="ch"||$1=="net") print $1"."$2"."$3; else print $1"."$2 }' | sort | uniq -c | sort -rn | head -25
