@@ -1,20 +1,14 @@
 package dev.olla.endpoint;
 
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.NoRouteToHostException;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.UnknownHostException;
-import java.nio.channels.ClosedByInterruptException;
-import java.nio.charset.StandardCharsets;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -23,20 +17,20 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one way background services (health probes, model discovery, capacity polls) GET something
- * from a backend. Blocking: run it on a virtual thread ({@link #fetchAsync}), never on an event loop.
+ * from a backend. Blocking for its caller: run it on a virtual thread ({@link #fetchAsync}), never on an
+ * event loop. The wire is Netty ({@link BackendWire}: {@code HttpClientCodec} and {@link ResponseReader}
+ * on one small shared event loop); this class holds the policies.
  *
  * <ul>
  *   <li>Headers: {@code Host} from the URL, the caller's {@code User-Agent} and defaults, then the
@@ -47,12 +41,12 @@ import org.slf4j.LoggerFactory;
  *       {@value #MAX_REDIRECTS} times, so an endpoint's credentials never go to another host; any
  *       other redirect is returned as the 3xx answer it is.</li>
  *   <li>Time: one deadline for the whole call (connect, TLS, head, body, every redirect), enforced
- *       on each socket read.</li>
+ *       by a timer on the channel's event loop (the caller waits on the answer's future).</li>
  *   <li>Body: read only for a 2xx answer and only when the caller wants one ({@code maxBody > 0});
- *       Content-Length, chunked or close-delimited; more than {@code maxBody} bytes fails the call.</li>
+ *       Content-Length, chunked or close-delimited (Netty's decoder); more than {@code maxBody} bytes fails the call.</li>
  *   <li>Failures: every way a call can go wrong is a {@link Failure} of one {@link Kind} with a
  *       short message in words ({@code connection refused}, {@code timeout after 2000ms}).</li>
- *   <li>TLS: only for {@code https} URLs; the JDK's default context (its usual trust-store settings),
+ *   <li>TLS: only for {@code https} URLs; a Netty client {@code SslContext} with the JDK's usual trust store,
  *       created on the first https call, with host name verification.</li>
  * </ul>
  */
@@ -130,8 +124,8 @@ public final class BackendGet {
 
     private final String userAgent;
     private final Map<String, String> defaults;
-    /** Tests: their own TLS trust; null = the JDK default context, created on the first https call. */
-    private final SSLSocketFactory tlsFactory;
+    /** Tests: their own TLS trust; null = the default context, created on the first https call. */
+    private final SslContext tls;
 
     /**
      * @param userAgent who asks ({@code olla-HealthChecker/<version>})
@@ -141,10 +135,10 @@ public final class BackendGet {
         this(userAgent, defaults, null);
     }
 
-    BackendGet(String userAgent, Map<String, String> defaults, SSLSocketFactory tlsFactory) {
+    BackendGet(String userAgent, Map<String, String> defaults, SslContext tls) {
         this.userAgent = Objects.requireNonNull(userAgent);
         this.defaults = Map.copyOf(defaults);
-        this.tlsFactory = tlsFactory;
+        this.tls = tls;
     }
 
     /** {@code path} under the endpoint's base URL ({@code /slots} -> {@code http://host:port/base/slots}). */
@@ -155,7 +149,7 @@ public final class BackendGet {
 
     /**
      * {@link #fetch} on {@code executor} (virtual threads). The future fails with a {@link Failure};
-     * cancelling it interrupts the call.
+     * cancelling it interrupts the call, which closes its connection.
      */
     public CompletableFuture<Response> fetchAsync(ExecutorService executor, Endpoint ep, URI uri, Duration timeout,
             int maxBody) {
@@ -233,62 +227,40 @@ public final class BackendGet {
         if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
             throw new Failure(Kind.BAD_URL, "not an http(s) URL: " + uri);
         }
-        boolean tls = scheme.equals("https");
         String host = uri.getHost();
+        // resolved here, on the caller's (virtual) thread: never a blocking lookup on the event loop
         InetSocketAddress address = new InetSocketAddress(host, port(uri));
         if (address.isUnresolved()) {
             throw new Failure(Kind.UNKNOWN_HOST, "unknown host: " + host);
         }
-        Socket socket = new Socket();
-        try (socket) {
+        SslContext context = null;
+        if (scheme.equals("https")) {
             try {
-                socket.connect(address, remainingMillis(deadline, timeout, true));
-            } catch (SocketTimeoutException e) {
-                throw new Failure(Kind.CONNECT_TIMEOUT, "connect timeout after " + timeout.toMillis() + "ms");
+                context = tls != null ? tls : BackendWire.defaultTls();
+            } catch (IllegalStateException e) {
+                throw new Failure(Kind.TLS, "TLS error: " + e.getMessage());
             }
-            socket.setTcpNoDelay(true);
-            Socket s = socket;
-            if (tls) {
-                s = handshake(socket, host, port(uri), deadline, timeout);
-            }
-            OutputStream out = s.getOutputStream();
-            out.write(requestHead(ep, uri));
-            out.flush();
-            DeadlineInput in = new DeadlineInput(s, deadline, timeout);
-            return Http1Reader.read(in, maxBody, start);
-        } catch (Failure f) {
+        }
+        CompletableFuture<Response> answer = BackendWire.exchange(address, host, context, request(ep, uri), maxBody,
+                start, deadline, timeout);
+        try {
+            // the event loop's timer fails the call at the deadline; this wait is only a backstop
+            long left = Math.max(0, deadline - System.nanoTime()) + TimeUnit.SECONDS.toNanos(1);
+            return answer.get(left, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            answer.completeExceptionally(new Failure(Kind.CANCELLED, "cancelled")); // closes the channel
+            Thread.currentThread().interrupt();
+            throw new Failure(Kind.CANCELLED, "cancelled");
+        } catch (TimeoutException e) {
+            Failure f = new Failure(Kind.TIMEOUT, "timeout after " + timeout.toMillis() + "ms");
+            answer.completeExceptionally(f);
             throw f;
-        } catch (IOException e) {
-            throw classify(e, timeout);
+        } catch (ExecutionException e) {
+            throw BackendWire.classify(e.getCause(), timeout);
         }
     }
 
-    private Socket handshake(Socket plain, String host, int port, long deadline, Duration timeout)
-            throws IOException {
-        SSLSocketFactory f = tlsFactory != null ? tlsFactory : Tls.FACTORY;
-        SSLSocket ssl = (SSLSocket) f.createSocket(plain, host, port, true);
-        SSLParameters p = ssl.getSSLParameters();
-        p.setEndpointIdentificationAlgorithm("HTTPS");
-        ssl.setSSLParameters(p);
-        ssl.setSoTimeout(remainingMillis(deadline, timeout, false));
-        ssl.startHandshake();
-        return ssl;
-    }
-
-    /** The JDK's default TLS context, created on the first https call (not at all without one). */
-    private static final class Tls {
-        static final SSLSocketFactory FACTORY = create();
-
-        private static SSLSocketFactory create() {
-            try {
-                return SSLContext.getDefault().getSocketFactory();
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("no default TLS context", e);
-            }
-        }
-    }
-
-    byte[] requestHead(Endpoint ep, URI uri) {
+    FullHttpRequest request(Endpoint ep, URI uri) {
         String target = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         if (uri.getRawQuery() != null) {
             target += "?" + uri.getRawQuery();
@@ -315,11 +287,12 @@ public final class BackendGet {
             headers.keySet().removeIf(k -> k.equalsIgnoreCase(name));
             headers.put(name, value);
         }
-        StringBuilder sb = new StringBuilder(256).append("GET ").append(target).append(" HTTP/1.1\r\nHost: ")
-                .append(authority).append("\r\n");
-        headers.forEach((k, v) -> sb.append(k).append(": ").append(v).append("\r\n"));
-        sb.append("Connection: close\r\n\r\n");
-        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, target,
+                Unpooled.EMPTY_BUFFER);
+        request.headers().set("Host", authority);
+        headers.forEach((k, v) -> request.headers().set(k, v));
+        request.headers().set("Connection", "close");
+        return request;
     }
 
     private static boolean token(String name) {
@@ -333,50 +306,6 @@ public final class BackendGet {
             }
         }
         return true;
-    }
-
-    static int remainingMillis(long deadline, Duration timeout, boolean connect) throws Failure {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-            throw connect ? new Failure(Kind.CONNECT_TIMEOUT, "connect timeout after " + timeout.toMillis() + "ms")
-                    : new Failure(Kind.TIMEOUT, "timeout after " + timeout.toMillis() + "ms");
-        }
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000));
-    }
-
-    static Failure classify(IOException e, Duration timeout) {
-        if (e instanceof Failure f) {
-            return f;
-        }
-        if (Thread.currentThread().isInterrupted() || e instanceof ClosedByInterruptException
-                || e instanceof InterruptedIOException && !(e instanceof SocketTimeoutException)) {
-            return new Failure(Kind.CANCELLED, "cancelled");
-        }
-        if (e instanceof SocketTimeoutException) {
-            return new Failure(Kind.TIMEOUT, "timeout after " + timeout.toMillis() + "ms");
-        }
-        if (e instanceof NoRouteToHostException) {
-            return new Failure(Kind.UNREACHABLE, lower(e, "no route to host"));
-        }
-        if (e instanceof ConnectException) {
-            String m = lower(e, "connection refused");
-            return new Failure(m.contains("unreachable") ? Kind.UNREACHABLE : Kind.REFUSED, m);
-        }
-        if (e instanceof UnknownHostException) {
-            return new Failure(Kind.UNKNOWN_HOST, "unknown host: " + e.getMessage());
-        }
-        if (e instanceof SSLException) {
-            return new Failure(Kind.TLS, "TLS error: " + e.getMessage());
-        }
-        if (e instanceof EOFException) {
-            return new Failure(Kind.BROKEN, "connection closed before the response was complete");
-        }
-        return new Failure(Kind.BROKEN, lower(e, "connection broken"));
-    }
-
-    private static String lower(Throwable e, String fallback) {
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? fallback : m.toLowerCase(Locale.ROOT);
     }
 
     private static String describeOther(Throwable e) {

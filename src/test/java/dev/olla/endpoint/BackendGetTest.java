@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -129,6 +130,16 @@ class BackendGetTest {
         throw new AssertionError("no failure");
     }
 
+    private BackendGet.Failure failed(String url, String path, int maxBody, Duration timeout) {
+        Endpoint ep = endpoint(url, Map.of());
+        try {
+            get.fetch(ep, BackendGet.under(ep, path), timeout, maxBody);
+        } catch (BackendGet.Failure f) {
+            return f;
+        }
+        throw new AssertionError("no failure");
+    }
+
     @Test
     void sendsTheCallersAndTheEndpointsHeadersButNeverFramingOnes() throws Exception {
         Raw s = new Raw((req, out) -> write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
@@ -166,6 +177,7 @@ class BackendGetTest {
         assertThat(r.header("Retry-After")).isEqualTo("3");
 
         assertThat(failure(chunked.url(), "/", 8, TIMEOUT)).isEqualTo(BackendGet.Kind.TOO_LARGE);
+        assertThat(failed(chunked.url(), "/", 8, TIMEOUT).getMessage()).isEqualTo("response body larger than 8 bytes");
         Raw big = new Raw((req, out) -> write(out, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"));
         assertThat(failure(big.url(), "/", 1024, TIMEOUT)).isEqualTo(BackendGet.Kind.TOO_LARGE);
         assertThat(failure(untilClose.url(), "/", 4, TIMEOUT)).isEqualTo(BackendGet.Kind.TOO_LARGE);
@@ -212,11 +224,13 @@ class BackendGetTest {
             closedPort = free.getLocalPort();
         }
         assertThat(failure("http://127.0.0.1:" + closedPort, "/", 0, TIMEOUT)).isEqualTo(BackendGet.Kind.REFUSED);
+        assertThat(failed("http://127.0.0.1:" + closedPort, "/", 0, TIMEOUT).getMessage()).isEqualTo("connection refused");
 
         Raw silent = new Raw((req, out) -> Thread.sleep(10_000));
         long t0 = System.nanoTime();
         assertThat(failure(silent.url(), "/", 0, Duration.ofMillis(300))).isEqualTo(BackendGet.Kind.TIMEOUT);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(2000);
+        assertThat(failed(silent.url(), "/", 0, Duration.ofMillis(300)).getMessage()).isEqualTo("timeout after 300ms");
 
         // a body that trickles in: the deadline covers the whole call, not each read
         Raw trickle = new Raw((req, out) -> {
@@ -232,6 +246,8 @@ class BackendGetTest {
 
         Raw notHttp = new Raw((req, out) -> write(out, "\u0016\u0003\u0001 garbage\r\n"));
         assertThat(failure(notHttp.url(), "/", 0, TIMEOUT)).isEqualTo(BackendGet.Kind.BAD_RESPONSE);
+        assertThat(failed(notHttp.url(), "/", 0, TIMEOUT).getMessage()).startsWith("malformed HTTP response: ")
+                .doesNotContain("Exception");
         Raw hangUp = new Raw((req, out) -> { });
         assertThat(failure(hangUp.url(), "/", 0, TIMEOUT)).isEqualTo(BackendGet.Kind.BROKEN);
         Raw cut = new Raw((req, out) -> write(out, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"));
@@ -252,8 +268,18 @@ class BackendGetTest {
     }
 
     @Test
-    void cancellingAnAsyncCallInterruptsIt() throws Exception {
-        Raw silent = new Raw((req, out) -> Thread.sleep(10_000));
+    void cancellingAnAsyncCallInterruptsItAndClosesTheConnection() throws Exception {
+        CountDownLatch closed = new CountDownLatch(1);
+        Raw silent = new Raw((req, out) -> {
+            try {
+                for (int i = 0; i < 500; i++) { // blank lines (skipped by a client) until the client hangs up
+                    write(out, "\r\n");
+                    Thread.sleep(20);
+                }
+            } catch (IOException gone) {
+                closed.countDown();
+            }
+        });
         Endpoint ep = endpoint(silent.url(), Map.of());
         CompletableFuture<BackendGet.Response> call = get.fetchAsync(io, ep, BackendGet.under(ep, "/"),
                 Duration.ofSeconds(30), 0);
@@ -261,6 +287,7 @@ class BackendGetTest {
         call.cancel(true);
         io.shutdown();
         assertThat(io.awaitTermination(2, TimeUnit.SECONDS)).as("the call's thread ended").isTrue();
+        assertThat(closed.await(5, TimeUnit.SECONDS)).as("the connection was closed").isTrue();
     }
 
     private static boolean awaitSeen(Raw s) throws InterruptedException {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.olla.config.OllaConfig;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.FileInputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -68,9 +69,7 @@ class BackendGetTlsTest {
         server.start();
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(store);
-        SSLContext clientSsl = SSLContext.getInstance("TLS");
-        clientSsl.init(null, tmf.getTrustManagers(), null);
-        BackendGet get = new BackendGet("olla-Test/1", Map.of(), clientSsl.getSocketFactory());
+        BackendGet get = new BackendGet("olla-Test/1", Map.of(), SslContextBuilder.forClient().trustManager(tmf).build());
 
         int port = server.getAddress().getPort();
         Endpoint ep = endpoint("https://localhost:" + port);

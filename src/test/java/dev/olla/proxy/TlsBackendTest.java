@@ -53,7 +53,8 @@ class TlsBackendTest {
         System.setProperty("javax.net.ssl.trustStorePassword", "changeit");
         System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
         String url = "https://localhost:" + backend.getAddress().getPort();
-        // Probes use the JDK HTTP client, whose TLS context a JVM creates once; give them plain HTTP.
+        // Probes and discovery (endpoint.BackendGet) build their default TLS context once per JVM, on the
+        // first https call; this test's trust store may come after another test's: give them plain HTTP.
         com.sun.net.httpserver.HttpServer health = com.sun.net.httpserver.HttpServer.create(
                 new InetSocketAddress("127.0.0.1", 0), 0);
         health.createContext("/", ex -> {
