@@ -66,6 +66,9 @@ public final class RedisState implements SharedState {
     private final Duration timeout;
     private final Duration retry;
     private final String instanceId = Instances.newId();
+    /** The echo the probe waits for: its own message back on the events channel (see {@link #subscribed}). */
+    private volatile CompletableFuture<Void> echo;
+    private volatile String echoNonce;
     private final ClientResources resources;
     private final RedisClient client;
     private final ScheduledExecutorService scheduler;
@@ -107,6 +110,15 @@ public final class RedisState implements SharedState {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .socketOptions(SocketOptions.builder().connectTimeout(cfg.connectTimeout()).build())
                 .timeoutOptions(TimeoutOptions.enabled(timeout)).build());
+        // A lost connection is an outage even when no command noticed it (an instance without traffic):
+        // the subscriber may miss pins until it is back, so go local and let the probe confirm both
+        // connections (and the subscription) and resync the pins.
+        client.addListener(new io.lettuce.core.RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(io.lettuce.core.RedisChannelHandler<?, ?> connection) {
+                failed(new IllegalStateException("connection lost"));
+            }
+        });
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "olla-state");
             t.setDaemon(true);
@@ -167,10 +179,11 @@ public final class RedisState implements SharedState {
                 pubsub = ps;
             }
             conn.sync().ping();
-            if (!pubsub.isOpen()) {
-                // the command connection is back but the subscriber is still reconnecting: a pin or an
-                // observation published now would be missed, so stay local until both are up
-                throw new IllegalStateException("Redis pub/sub connection not yet re-established");
+            if (!pubsub.isOpen() || !subscribed()) {
+                // the command connection is back but the subscriber is still reconnecting or not yet
+                // subscribed again: a pin or an observation published now would be missed, so stay
+                // local until both are up
+                throw new IllegalStateException("Redis pub/sub subscription not yet re-established");
             }
             int n = resyncPins();
             if (degraded.compareAndSet(true, false)) {
@@ -180,6 +193,30 @@ public final class RedisState implements SharedState {
             lastError = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         } finally {
             probing.set(false);
+        }
+    }
+
+    /**
+     * Whether this instance's subscription to the events channel is live: a message it publishes comes
+     * back to it. An open pub/sub connection is not enough: after a reconnect Lettuce subscribes again
+     * asynchronously, and a pin announced before that would be missed. Scheduler thread only.
+     */
+    private boolean subscribed() {
+        String nonce = Long.toHexString(System.nanoTime()) + Long.toHexString(Double.doubleToLongBits(Math.random()));
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        echoNonce = nonce;
+        echo = f;
+        try {
+            conn.sync().publish(channel, ("K\t" + instanceId + "\t" + nonce).getBytes(StandardCharsets.UTF_8));
+            f.get(Math.max(timeout.toMillis(), 1000), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        } finally {
+            echo = null;
         }
     }
 
@@ -234,6 +271,14 @@ public final class RedisState implements SharedState {
 
     private void onMessage(String message) {
         String[] f = message.split("\t", -1);
+        if (f.length >= 3 && f[0].equals("K")) {
+            // a probe's echo (see subscribed): only its sender waits for it
+            CompletableFuture<Void> e = echo;
+            if (e != null && f[1].equals(instanceId) && f[2].equals(echoNonce)) {
+                e.complete(null);
+            }
+            return;
+        }
         if (f.length < 2 || f[1].equals(instanceId)) {
             return;
         }
