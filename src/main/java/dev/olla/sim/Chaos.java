@@ -23,7 +23,7 @@ import java.util.function.LongSupplier;
  * A chaos run against a proxy: a steady rate of OpenAI chat completions (a share of them streamed)
  * while backends are killed and restarted every 1-4 s, at least one always alive. Counts what a
  * client sees: requests sent, non-streamed failures, streams refused, streams cut (started, then
- * broken) and requests hung (no end within {@code hangAfter}). Used by {@code bench/chaos.sh}
+ * broken, or ended by the proxy with an error event) and requests hung (no end within {@code hangAfter}). Used by {@code bench/chaos.sh}
  * (processes killed with SIGKILL) and by the CI chaos test (in-process backends whose listener and
  * connections are closed).
  */
@@ -253,7 +253,11 @@ public final class Chaos {
             }
             String text = new String(all, StandardCharsets.UTF_8);
             boolean complete = stream ? text.contains("[DONE]") : text.contains("\"choices\"");
-            if (complete) {
+            if (stream && complete && text.contains("data: {\"error\"")) {
+                // the proxy ended a stream whose backend died with an error event (well-formed, but cut)
+                cut.incrementAndGet();
+                kind("stream ended with an error event");
+            } else if (complete) {
                 ok.incrementAndGet();
             } else if (stream) {
                 cut.incrementAndGet();
