@@ -1,5 +1,7 @@
 package dev.olla.endpoint;
 
+import dev.olla.SelfSignedTls;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,7 +9,6 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.olla.config.OllaConfig;
 import io.netty.handler.ssl.SslContextBuilder;
-import java.io.FileInputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,6 @@ import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
@@ -42,21 +42,10 @@ class BackendGetTlsTest {
 
     @Test
     void getsOverTlsAndVerifiesTheHostName() throws Exception {
-        Path ks = dir.resolve("backend.p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "backend", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost", "-storetype", "PKCS12",
-                "-keystore", ks.toString(), "-storepass", "changeit", "-keypass", "changeit")
-                .redirectErrorStream(true).start();
-        assertThat(p.waitFor()).isZero();
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (FileInputStream in = new FileInputStream(ks.toFile())) {
-            store.load(in, "changeit".toCharArray());
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(store, "changeit".toCharArray());
-        SSLContext serverSsl = SSLContext.getInstance("TLS");
-        serverSsl.init(kmf.getKeyManagers(), null, null);
+        SelfSignedTls tls = SelfSignedTls.create(dir, "dns:localhost");
+        Path ks = tls.file();
+        KeyStore store = tls.store();
+        SSLContext serverSsl = tls.serverContext();
         server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setHttpsConfigurator(new HttpsConfigurator(serverSsl));
         server.createContext("/", ex -> {

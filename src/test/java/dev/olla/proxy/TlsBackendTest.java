@@ -1,17 +1,16 @@
 package dev.olla.proxy;
 
+import dev.olla.SelfSignedTls;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.olla.TestOlla;
-import java.io.FileInputStream;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,21 +22,9 @@ class TlsBackendTest {
 
     @Test
     void httpsEndpointIsProxiedOverTls() throws Exception {
-        Path ks = dir.resolve("backend.p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "backend", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-storetype", "PKCS12",
-                "-keystore", ks.toString(), "-storepass", "changeit", "-keypass", "changeit")
-                .redirectErrorStream(true).start();
-        assertThat(p.waitFor()).isZero();
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (FileInputStream in = new FileInputStream(ks.toFile())) {
-            store.load(in, "changeit".toCharArray());
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(store, "changeit".toCharArray());
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(kmf.getKeyManagers(), null, null);
+        SelfSignedTls tls = SelfSignedTls.create(dir, "dns:localhost,ip:127.0.0.1");
+        Path ks = tls.file();
+        SSLContext ssl = tls.serverContext();
         HttpsServer backend = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         backend.setHttpsConfigurator(new HttpsConfigurator(ssl));
         backend.createContext("/", ex -> {
