@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# What holding the first token costs (issue 13): time to first token (TTFT) of streamed chat
-# completions, direct to the simulator, through Olla with `proxy.hold_first_token: false`, and through
-# Olla with `proxy.hold_first_token: true` (the default), in one run.
+# What holding the first token costs (issue 13), and what a proxy hop costs (issue 14): time to first
+# token (TTFT) and inter-token gaps of streamed chat completions, direct to the simulator, through
+# nginx (the reference hop: proxy_buffering off, keep-alive upstream), through Olla with
+# `proxy.hold_first_token: false` and through Olla with `proxy.hold_first_token: true` (the default),
+# in one run.
 #
-#   bench/hold.sh                # ~2.5 minutes
+#   bench/hold.sh                # ~3 minutes
 #
 # ENGINE=olla benchmarks the other proxy engine (default sherpa, Olla's default).
-# Olla (both instances, one measured at a time) is pinned to core PROXY_CORE (0), the simulator and the
-# client to LOAD_CORE (1). The simulator streams TOKENS (32) small deltas PACE_MS (1) ms apart, the role
-# chunk with the headers (as OpenAI and vLLM do: the hold keeps it back until the first token).
+# Olla (both instances, one measured at a time) and nginx are pinned to core PROXY_CORE (0), the
+# simulator and the client to LOAD_CORE (1). The simulator streams TOKENS (32) small deltas PACE_MS (1)
+# ms apart, the role chunk with the headers (as OpenAI and vLLM do: the hold keeps it back until the
+# first token) and the first token FIRST_MS (0) ms after the headers: with 0 the first token is not
+# paced by a timer, so TTFT measures the path (request in, head, role chunk and first token out), not
+# the simulator's timer wake-up (FIRST_MS=$PACE_MS gives the old, timer-paced first token).
 # Phases, every run bounded by `timeout`:
 #   1. warm-up: WARM (20) s of streams through each Olla (JIT);
-#   2. ROUNDS (5) alternating rounds of DUR (6) s per target (direct, hold-off, hold-on), CONNS (2)
-#      keep-alive connections each running streams back to back (bench/StreamLatency.java);
-#      TTFT = request written -> first content token read, in microseconds.
-# Reported: per target the TTFT p50/p99 of every round and of the best round (noise only ever adds
-# latency); the hold's cost (on - off) and what Olla adds over direct, both from the best rounds and as
-# the median of the per-round differences (the rounds of one pass run back to back, so they share the
-# machine's load); and the load average before and after (the machine may be shared: say so).
-# Uses three free 127.0.0.1 ports in 20000-29999; results in bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
+#   2. ROUNDS (5) alternating rounds of DUR (6) s per target (direct, nginx, hold-off, hold-on),
+#      CONNS (2) keep-alive connections each running streams back to back (bench/StreamLatency.java);
+#      TTFT = request written -> first content token read, gap = between two tokens read, microseconds.
+# Reported: per target the TTFT p50/p99 and gap p99 of every round and of the best round (noise only
+# ever adds latency); the hold's cost (on - off), what Olla and nginx add over direct and what Olla adds
+# over nginx, as the median of the per-round differences (the rounds of one pass run back to back, so
+# they share the machine's load) and from the best rounds; and the load average before and after
+# (the machine may be shared: say so). Without nginx (apt-get install nginx) its rounds are skipped.
+# Uses four free 127.0.0.1 ports in 20000-29999; results in bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -26,12 +32,15 @@ root="$(dirname "$here")"
 olla_find_jdk
 JAVA="$JAVA_HOME/bin/java"
 DUR="${DUR:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-5}" CONNS="${CONNS:-2}"
-TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}" ENGINE="${ENGINE:-sherpa}"
+TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}" FIRST_MS="${FIRST_MS:-0}" ENGINE="${ENGINE:-sherpa}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p; for _ in $(seq 1 50); do p=$((20000 + RANDOM % 10000)); in_use "$p" || { echo "$p"; return; }; done; echo "no free port" >&2; exit 1; }
 SIM_PORT=$(free_port)
 declare -A PORT=([off]=$(free_port) [on]=$(free_port))
+NGINX_PORT=$(free_port)
+TARGETS="direct nginx off on"
+command -v nginx >/dev/null || { echo "hold: nginx missing (apt-get install nginx): no nginx rounds" >&2; TARGETS="direct off on"; }
 command -v taskset >/dev/null || { echo "hold: taskset missing (apt-get install util-linux)" >&2; exit 1; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -53,9 +62,40 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(load)
 
 taskset -c "$LOAD_CORE" "$JAVA" -cp "$JAR" dev.olla.sim.SimCli --flavor openai --host 127.0.0.1 \
-  --port $SIM_PORT --tokens "$TOKENS" --delay-ms "$PACE_MS" --models m1 > "$out/sim.log" 2>&1 & pids+=($!)
+  --port $SIM_PORT --tokens "$TOKENS" --delay-ms "$PACE_MS" --first-token-delay-ms "$FIRST_MS" --models m1 > "$out/sim.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 300); do grep -q '^http://' "$out/sim.log" && break; kill -0 "${pids[-1]}" 2>/dev/null || break; sleep 0.1; done
 grep -q '^http://' "$out/sim.log" || { echo "hold: the simulator did not start:" >&2; cat "$out/sim.log" >&2; exit 1; }
+
+if [[ " $TARGETS " == *" nginx "* ]]; then
+  # the reference hop, as bench/nginx-proxy.conf's streaming server: one worker, no buffering, keep-alive upstream
+  cat > "$out/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $out/nginx.pid;
+error_log $out/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $out/nginx-tmp;
+  proxy_temp_path $out/nginx-tmp;
+  keepalive_requests 1000000;
+  upstream sim { server 127.0.0.1:$SIM_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://sim;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+  mkdir -p "$out/nginx-tmp"
+  taskset -c "$PROXY_CORE" nginx -c "$out/nginx.conf" -p "$out" > "$out/nginx.log" 2>&1 & pids+=($!)
+  for _ in $(seq 1 100); do in_use "$NGINX_PORT" && break; sleep 0.05; done
+  in_use "$NGINX_PORT" || { echo "hold: nginx did not start:" >&2; cat "$out/nginx.log" "$out/nginx-error.log" >&2; exit 1; }
+fi
 
 start_olla() { # hold: on | off
   local hold=$1 port=${PORT[$1]} flag
@@ -99,6 +139,7 @@ fi
 "$JAVA_HOME/bin/javac" -d "$out/classes" "$here/StreamLatency.java"
 declare -A URL=(
   [direct]="http://127.0.0.1:$SIM_PORT/v1/chat/completions"
+  [nginx]="http://127.0.0.1:$NGINX_PORT/v1/chat/completions"
   [off]="http://127.0.0.1:${PORT[off]}/olla/openai/v1/chat/completions"
   [on]="http://127.0.0.1:${PORT[on]}/olla/openai/v1/chat/completions"
 )
@@ -112,51 +153,54 @@ echo "warm-up: $WARM s through each Olla" >&2
 for t in off on; do stream "$t" 4 "$WARM" "warm-$t" > /dev/null; done
 : > "$out/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
-  for t in direct off on; do
-    read -r _ label streams errors incomplete _ p50 p99 _ _ < <(stream "$t" "$CONNS" "$DUR" "$t-$r")
-    echo "$t $r $streams $errors $incomplete $p50 $p99" | tee -a "$out/rounds.txt" >&2
+  for t in $TARGETS; do
+    read -r _ label streams errors incomplete stalls p50 p99 g50 g99 < <(stream "$t" "$CONNS" "$DUR" "$t-$r")
+    echo "$t $r $streams $errors $incomplete $p50 $p99 $g50 $g99" | tee -a "$out/rounds.txt" >&2
   done
 done
 load_after=$(load)
 
 {
-  echo "hold bench ($ENGINE engine): TTFT (request written -> first content token read), microseconds; $CONNS connections,"
-  echo "streams of $TOKENS deltas $PACE_MS ms apart, $ROUNDS rounds x $DUR s per target, Olla on core $PROXY_CORE,"
-  echo "simulator and client on core $LOAD_CORE; load average before: $load_before, after: $load_after ($(nproc) cores)"
+  echo "hold bench ($ENGINE engine): TTFT (request written -> first content token read) and gaps between tokens,"
+  echo "microseconds; $CONNS connections, streams of $TOKENS deltas $PACE_MS ms apart, the first $FIRST_MS ms after the head;"
+  echo "$ROUNDS rounds x $DUR s per target; Olla and nginx on core $PROXY_CORE, simulator and client on core $LOAD_CORE;"
+  echo "load average before: $load_before, after: $load_after ($(nproc) cores)"
   awk -v l="${load_before%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' \
     && echo "WARNING: the machine was busy (1-minute load ${load_before%% *} on $(nproc) cores): contention figures, p99 is the scheduler's"
   echo
-  printf '%-7s %8s %7s %6s  %-28s %-28s\n' target streams errors incompl "p50 per round" "p99 per round"
-  for t in direct off on; do
-    awk -v t="$t" '$1 == t { s += $3; e += $4; i += $5; p50 = p50 " " $6; p99 = p99 " " $7 }
-      END { printf "%-7s %8d %7d %6d  %-28s %-28s\n", t, s, e, i, p50, p99 }' "$out/rounds.txt"
+  printf '%-7s %8s %7s %6s  %-30s %-30s %-30s\n' target streams errors incompl "TTFT p50 per round" "TTFT p99 per round" "gap p99 per round"
+  for t in $TARGETS; do
+    awk -v t="$t" '$1 == t { s += $3; e += $4; i += $5; p50 = p50 " " $6; p99 = p99 " " $7; g99 = g99 " " $9 }
+      END { printf "%-7s %8d %7d %6d  %-30s %-30s %-30s\n", t, s, e, i, p50, p99, g99 }' "$out/rounds.txt"
   done
   echo
-  # best round per target: the lowest p99 (and that round's p50)
-  declare -A B50 B99
-  for t in direct off on; do
-    read -r B50[$t] B99[$t] < <(awk -v t="$t" '$1 == t && $7 >= 0 { print $6, $7 }' "$out/rounds.txt" | sort -k2,2n | head -1)
+  # best round per target: the lowest TTFT p99 (and that round's p50 and gap p99)
+  echo "best round (lowest TTFT p99): TTFT p50 / p99, gap p99"
+  for t in $TARGETS; do
+    awk -v t="$t" '$1 == t && $7 >= 0 { print $6, $7, $9 }' "$out/rounds.txt" | sort -k2,2n | head -1 \
+      | awk -v t="$t" '{ printf "  %-7s %6d / %6d us, gap p99 %6d us\n", t, $1, $2, $3 }'
   done
-  printf 'best round   direct p50 %s p99 %s | hold off p50 %s p99 %s | hold on p50 %s p99 %s\n' \
-    "${B50[direct]}" "${B99[direct]}" "${B50[off]}" "${B99[off]}" "${B50[on]}" "${B99[on]}"
-  printf 'the hold costs (on - off):     p50 %+d us, p99 %+d us\n' $(( B50[on] - B50[off] )) $(( B99[on] - B99[off] ))
-  printf 'Olla with the hold over direct: p50 %+d us, p99 %+d us (target: p99 < 200 us)\n' $(( B50[on] - B50[direct] )) $(( B99[on] - B99[direct] ))
-  printf 'Olla without the hold over direct: p50 %+d us, p99 %+d us\n' $(( B50[off] - B50[direct] )) $(( B99[off] - B99[direct] ))
-  # the same differences per round (same pass, same load), median over the rounds
-  awk '{ v[$1 "," $2 "," "p50"] = $6; v[$1 "," $2 "," "p99"] = $7; if ($2 > n) n = $2 }
+  echo
+  # the differences per round (same pass, same load), median over the rounds
+  echo "median over the rounds of the per-round difference (TTFT p50, TTFT p99, gap p99):"
+  awk -v targets="$TARGETS" '{ v[$1 "," $2 ",50"] = $6; v[$1 "," $2 ",99"] = $7; v[$1 "," $2 ",g"] = $9; if ($2 > n) n = $2 }
     function med(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
       return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
     END {
-      split("on,off on,direct off,direct", pairs, " ")
-      for (p = 1; p <= 3; p++) {
-        split(pairs[p], ab, ",")
-        for (q = 0; q < 2; q++) {
-          m = q ? "p99" : "p50"
-          for (r = 1; r <= n; r++) d[r] = v[ab[1] "," r "," m] - v[ab[2] "," r "," m]
-          out[p, m] = med(d, n)
+      pairs = "on,off on,direct off,direct"
+      if (targets ~ /nginx/) pairs = pairs " nginx,direct on,nginx off,nginx"
+      np = split(pairs, ps, " ")
+      for (p = 1; p <= np; p++) {
+        split(ps[p], ab, ",")
+        line = sprintf("  %-13s", ab[1] "-" ab[2] ":")
+        split("50 99 g", ms, " ")
+        for (q = 1; q <= 3; q++) {
+          for (r = 1; r <= n; r++) d[r] = v[ab[1] "," r "," ms[q]] - v[ab[2] "," r "," ms[q]]
+          line = line sprintf(" %s %+6d us", (q == 1 ? "TTFT p50" : (q == 2 ? ", p99" : ", gap p99")), med(d, n))
         }
-        printf "median per-round difference %-10s p50 %+d us, p99 %+d us\n", ab[1] "-" ab[2] ":", out[p, "p50"], out[p, "p99"]
+        print line
       }
+      print "  targets (issue 13: hold on - direct TTFT p99 < 200 us; issue 14: Olla - nginx TTFT p99 <= 250 us, gap p99 <= 100 us)"
     }' "$out/rounds.txt"
 } | tee -a "$out/summary.txt"
 echo "Results in $out" >&2

@@ -26,6 +26,7 @@ public final class SimCli {
               --count N              start N backends on ports P, P+1, ... (default 1)
               --tokens N             tokens per answer (default 8)
               --delay-ms MS          delay between tokens (default 0)
+              --first-token-delay-ms MS   delay before a stream's first token (default: --delay-ms)
               --first-byte-delay-ms MS   delay before response headers (default 0)
               --models a,b,c         model names (default: the flavour's defaults)
               --threads N            event-loop threads per backend (default 1)
@@ -102,6 +103,7 @@ public final class SimCli {
         int count = 1;
         int tokens = 8;
         long delayMs = 0;
+        Long firstTokenMs = null;
         long firstByteMs = 0;
         List<SimModel> models = null;
         int threads = 1;
@@ -143,6 +145,7 @@ public final class SimCli {
                         case "--count" -> count = intArg(a, v);
                         case "--tokens" -> tokens = intArg(a, v);
                         case "--delay-ms" -> delayMs = intArg(a, v);
+                        case "--first-token-delay-ms" -> firstTokenMs = (long) intArg(a, v);
                         case "--first-byte-delay-ms" -> firstByteMs = intArg(a, v);
                         case "--models" -> models = Arrays.stream(v.split(",")).map(String::trim)
                                 .filter(s -> !s.isEmpty()).map(SimModel::of).toList();
@@ -174,6 +177,9 @@ public final class SimCli {
                         .version(version);
                 if (models != null) {
                     b.models(models);
+                }
+                if (firstTokenMs != null) {
+                    b.firstTokenDelay(Duration.ofMillis(firstTokenMs));
                 }
                 if (keepAliveMs != null) {
                     b.keepAliveTimeout(Duration.ofMillis(keepAliveMs));

@@ -612,10 +612,11 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         }
 
         void begin() {
+            long first = sim.firstTokenDelayNanos();
             if (dropAfter == 0) {
                 drop();
-            } else if (delay > 0 && g.n > 0) {
-                next = ctx.executor().schedule(this, delay, TimeUnit.NANOSECONDS);
+            } else if (first > 0 && g.n > 0) {
+                next = ctx.executor().schedule(this, first, TimeUnit.NANOSECONDS);
             } else {
                 run();
             }

@@ -67,6 +67,8 @@ public final class SimulatedBackend implements AutoCloseable {
     private volatile List<SimModel> models;
     private volatile int tokens;
     private volatile long interTokenDelayNanos;
+    /** The wait before a stream's first token; negative = one inter-token delay. */
+    private final long firstTokenDelayNanos;
     private final SimSlots slots;
     private final long loadDelayNanos;
 
@@ -84,6 +86,7 @@ public final class SimulatedBackend implements AutoCloseable {
         this.models = List.copyOf(b.models != null ? b.models : defaultModels(b.flavor));
         this.tokens = b.tokens;
         this.interTokenDelayNanos = b.interTokenDelay.toNanos();
+        this.firstTokenDelayNanos = b.firstTokenDelay == null ? -1 : b.firstTokenDelay.toNanos();
         this.compress = b.compress;
         this.keepAliveTimeout = b.keepAliveTimeout != null ? b.keepAliveTimeout
                 : (b.flavor == SimFlavor.LLAMACPP || b.flavor == SimFlavor.VLLM) ? Duration.ofSeconds(5) : Duration.ZERO;
@@ -350,6 +353,11 @@ public final class SimulatedBackend implements AutoCloseable {
         return interTokenDelayNanos;
     }
 
+    /** The wait between a stream's head and its first token (one inter-token delay unless set). */
+    long firstTokenDelayNanos() {
+        return firstTokenDelayNanos >= 0 ? firstTokenDelayNanos : interTokenDelayNanos;
+    }
+
     long keepAliveTimeoutNanos() {
         return keepAliveTimeout.toNanos();
     }
@@ -395,6 +403,7 @@ public final class SimulatedBackend implements AutoCloseable {
         private List<SimModel> models;
         private int tokens = 8;
         private Duration interTokenDelay = Duration.ZERO;
+        private Duration firstTokenDelay;
         private Duration keepAliveTimeout;
         private int ioThreads = 1;
         private String version;
@@ -448,6 +457,19 @@ public final class SimulatedBackend implements AutoCloseable {
                 throw new IllegalArgumentException("negative delay");
             }
             this.interTokenDelay = delay;
+            return this;
+        }
+
+        /**
+         * Delay between a stream's head (and role chunk) and its first token; default: one inter-token
+         * delay. Zero sends the first token at once, so a latency benchmark's time to first token measures
+         * the path, not the simulator's pacing timer.
+         */
+        public Builder firstTokenDelay(Duration delay) {
+            if (delay.isNegative()) {
+                throw new IllegalArgumentException("negative delay");
+            }
+            this.firstTokenDelay = delay;
             return this;
         }
 

@@ -121,6 +121,37 @@ class SimConnectionTest {
     }
 
     @Test
+    void theFirstTokenCanGoOutWithoutThePacingDelay() throws Exception {
+        try (SimulatedBackend sim = SimulatedBackend.builder(SimFlavor.OPENAI).tokens(3)
+                .interTokenDelay(Duration.ofMillis(300)).firstTokenDelay(Duration.ZERO).build().start();
+             RawHttp c = new RawHttp(sim.port())) {
+            RawResponse r = c.exchange("POST", "/v1/chat/completions", CHAT + ",\"stream\":true}");
+            long tok0 = -1;
+            long tok1 = -1;
+            for (SimTestSupport.Chunk ch : r.chunks()) {
+                if (tok0 < 0 && ch.data().contains("\"content\":\"tok0")) {
+                    tok0 = ch.nanos();
+                }
+                if (tok1 < 0 && ch.data().contains("\"content\":\"tok1")) {
+                    tok1 = ch.nanos();
+                }
+            }
+            assertThat(tok0).isPositive();
+            // tok0 at once (not after 300 ms), the next one paced as before
+            assertThat((tok0 - r.headersNanos()) / 1_000_000).isLessThan(250);
+            assertThat((tok1 - tok0) / 1_000_000).isGreaterThanOrEqualTo(250);
+        }
+        List<SimulatedBackend> sims = SimCli.start(new String[] {"--port", "0", "--delay-ms", "40",
+                "--first-token-delay-ms", "0"}, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        try {
+            assertThat(sims.get(0).firstTokenDelayNanos()).isZero();
+            assertThat(sims.get(0).interTokenDelay()).isEqualTo(Duration.ofMillis(40));
+        } finally {
+            sims.forEach(SimulatedBackend::close);
+        }
+    }
+
+    @Test
     void largeBodiesAreReadAndRecorded() throws Exception {
         try (SimulatedBackend sim = SimulatedBackend.builder(SimFlavor.OPENAI).build().start()) {
             String big = "x".repeat(8 * 1024 * 1024);
