@@ -99,5 +99,13 @@ for _ in $(seq 1 50); do
 done
 [ -n "$ok" ] || fail "proxied request answered $code: $(cat "$work/answer.json" 2>/dev/null)"
 grep -qi '^x-olla-endpoint: sim' "$work/headers.txt" || fail "no X-Olla-Endpoint: sim header"
+# 3. a Java 25+ image ships the AOT cache its build trained (scripts/aot-training.sh), and the
+#    server maps it (an unusable cache is skipped silently, so look at the process's mappings)
+image_java=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$img/runtime/release")
+if [ "${image_java:-0}" -ge 25 ]; then
+  [ -s "$img/lib/olla.aot" ] || fail "Java $image_java image without lib/olla.aot (the build's AOT training failed?)"
+  pid=$(pgrep -f -- "-jar $img/lib/olla.jar" | head -1)
+  [ -n "$pid" ] && grep -q "$img/lib/olla.aot" "/proc/$pid/maps" || fail "the server did not map lib/olla.aot (cache rejected?)"
+fi
 grep -q '"chat.completion"' "$work/answer.json" || fail "unexpected answer: $(cat "$work/answer.json")"
 echo "runtime-image: OK ($(basename "$tarball"): version, proxied request, no JDK on PATH or JAVA_HOME)" >&2
