@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
@@ -79,6 +80,9 @@ final class BufferRelay extends Relay {
     private void respond() {
         ByteBuf out = body == null ? Unpooled.EMPTY_BUFFER : body;
         body = null;
+        if (errorInsteadOfStream(out)) {
+            return;
+        }
         if (transform != null) {
             byte[] in = ByteBufUtil.getBytes(out);
             out.release();
@@ -104,6 +108,26 @@ final class BufferRelay extends Relay {
         HttpUtil.setContentLength(full, out.readableBytes());
         attempt.relayEnded();
         ex.respond(full);
+    }
+
+    /**
+     * A streamed request held until its first token ({@link FirstTokenGate}) that got a whole 2xx body
+     * carrying an error ({@code {"error":...}}, Anthropic's {@code {"type":"error",...}}) instead of a
+     * stream: nothing has reached the client, so the attempt fails over as the gate fails an error sent
+     * first (this path is taken by routes with a transform, e.g. the Anthropic passthrough, and by
+     * {@code proxy.profile: standard}). True when it did (and {@code out} was released).
+     */
+    private boolean errorInsteadOfStream(ByteBuf out) {
+        if (!attempt.call().holdsFirstToken() || head.status().codeClass() != HttpStatusClass.SUCCESS) {
+            return false;
+        }
+        FirstContent scan = new FirstContent(false);
+        if (scan.feed(out, true) != FirstContent.Verdict.FAIL) {
+            return false;
+        }
+        out.release();
+        attempt.relayFailed(Outcome.NO_FIRST_TOKEN, "sent an error before the first token: " + scan.failure());
+        return true;
     }
 
     @Override

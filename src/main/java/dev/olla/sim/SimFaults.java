@@ -16,8 +16,10 @@ import java.util.function.Consumer;
  * requests it applies to, then turns itself off; {@link #ALL} keeps it on until it is set again or
  * {@link #reset()}; 0 turns it off. When several stream faults are on, one request gets only the first of:
  * errorFirst, resetAfterRole, stallAfterHead, dropAfterTokens (only that one's budget is used).
- * They apply to generations (chat, completions, Ollama's generate) as {@link Wire} produces them, not to
- * tool-call or Anthropic Messages answers.
+ * They apply to generations (chat, completions, Ollama's generate) as {@link Wire} produces them, and to
+ * the text answers of the Anthropic Messages API ({@code /v1/messages}, see {@link PieceStream}: its error
+ * event, its error object as a {@code 200} body, {@code message_start} as the role chunk, the
+ * {@code text_delta} events as the tokens); not to tool-call answers.
  */
 public final class SimFaults {
     /** A {@code requests} budget that never runs out. */
@@ -147,7 +149,9 @@ public final class SimFaults {
      * {@code data: {"error":{"code":500,"message":..,"type":"server_error"}}}, vLLM the same object written by
      * Python's {@code json.dumps} (spaces after {@code :} and {@code ,}) followed by {@code data: [DONE]},
      * Ollama's OpenAI routes the raw JSON object on a line of its own without {@code data: } (as Ollama
-     * writes it), Ollama's native routes the NDJSON line {@code {"error":"..."}}. 0 = off, {@link #ALL} = every.
+     * writes it), Ollama's native routes the NDJSON line {@code {"error":"..."}}, the Anthropic Messages API
+     * {@code event: error} with {@code data: {"type":"error","error":{"type":"api_error","message":..}}}.
+     * 0 = off, {@link #ALL} = every.
      */
     public SimFaults errorFirst(int requests) {
         errorFirst.set(requests);

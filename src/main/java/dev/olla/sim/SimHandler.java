@@ -277,12 +277,27 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         return ctx.alloc().buffer();
     }
 
-    private boolean shouldClose(Exchange ex, int status, boolean force) {
+    /** The request being answered, null between requests. */
+    Exchange current() {
+        return current;
+    }
+
+    /**
+     * The current answer ends like a crashed server: the slot is given back, nothing more is read or
+     * answered on this connection (the caller closes it).
+     */
+    void abandon() {
+        releaseSlot();
+        closing = true;
+        queue.clear();
+    }
+
+    boolean shouldClose(Exchange ex, int status, boolean force) {
         return force || !ex.keepAlive || !sim.isRunning()
                 || (flavor == SimFlavor.LLAMACPP && (status >= 400 || ex.index >= LLAMACPP_MAX_REQUESTS));
     }
 
-    private void leadingHeaders(HttpHeaders h, Exchange ex) {
+    void leadingHeaders(HttpHeaders h, Exchange ex) {
         if (flavor == SimFlavor.LLAMACPP) {
             h.add("Server", "llama.cpp");
             h.add("Access-Control-Allow-Origin", ex.origin == null ? "" : ex.origin);
@@ -291,7 +306,7 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void connectionHeaders(HttpHeaders h, Exchange ex, boolean close) {
+    void connectionHeaders(HttpHeaders h, Exchange ex, boolean close) {
         if (close) {
             h.add("Connection", HttpHeaderValues.CLOSE);
         } else if (flavor == SimFlavor.LLAMACPP) {
@@ -349,7 +364,8 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void finish(io.netty.channel.ChannelFuture written, boolean close) {
+    /** Ends the current answer once {@code written}: closes the connection or serves the next request. */
+    void finish(io.netty.channel.ChannelFuture written, boolean close) {
         current = null;
         releaseSlot();
         if (close) {
@@ -399,7 +415,7 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         if (sim.faults().takeErrorBody200()) {
             stats.faultInjected();
             ByteBuf b = buffer();
-            Wire.error(b, flavor, !ollamaNative(g), 500, faultMessage(g), null, null);
+            Wire.error(b, flavor, !ollamaNative(g), 500, Wire.generationFaultMessage(flavor), null, null);
             sendFull(200, Wire.jsonType(flavor), b, false);
             return;
         }
@@ -458,10 +474,6 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         return g.kind == Gen.Kind.OLLAMA_CHAT || g.kind == Gen.Kind.OLLAMA_GENERATE;
     }
 
-    private String faultMessage(Gen g) {
-        return flavor == SimFlavor.OLLAMA ? "an error was encountered while running the model" : Wire.faultMessage(flavor, 500);
-    }
-
     /** Starts streaming a completion (or the stream fault the switchboard holds for it). */
     void startStream(Gen g) {
         Exchange ex = current;
@@ -485,7 +497,7 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
                 stats.faultInjected();
                 ctx.write(r, ctx.voidPromise());
                 ByteBuf b = buffer();
-                StreamErrorWire.write(b, g, faultMessage(g));
+                StreamErrorWire.write(b, g, Wire.generationFaultMessage(flavor));
                 writeChunk(b);
                 finish(ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), close);
                 return;
@@ -532,12 +544,17 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
 
     /** Sends the headers and the role-only chunk, then resets the connection (RST, SO_LINGER 0) 20 ms later. */
     private void resetAfterRole(HttpResponse r, Gen g) {
+        ByteBuf b = buffer();
+        Wire.roleChunk(b, g);
+        resetAfter(r, b);
+    }
+
+    /** Sends {@code r} and {@code first}, then resets the connection (RST, SO_LINGER 0) 20 ms later. */
+    void resetAfter(HttpResponse r, ByteBuf first) {
         closing = true;
         queue.clear();
         ctx.write(r, ctx.voidPromise());
-        ByteBuf b = buffer();
-        Wire.roleChunk(b, g);
-        writeChunk(b);
+        writeChunk(first);
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> ctx.executor().schedule(() -> {
             if (ctx.channel().isActive()) {
                 ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
@@ -546,44 +563,14 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         }, 20, TimeUnit.MILLISECONDS));
     }
 
-    /**
-     * Streams prepared pieces (e.g. SSE events) with chunked encoding, one piece per inter-token delay,
-     * for answers whose shape {@link Wire} does not generate (tool calls, Anthropic events).
-     */
-    void sendPieces(String contentType, java.util.List<String> pieces) {
-        Exchange ex = current;
-        boolean close = shouldClose(ex, 200, false);
-        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        HttpHeaders h = r.headers();
-        leadingHeaders(h, ex);
-        h.add("Content-Type", contentType);
-        h.add("Cache-Control", "no-cache");
-        h.add("Transfer-Encoding", HttpHeaderValues.CHUNKED);
-        connectionHeaders(h, ex, close);
-        stats.streamStarted();
-        ctx.writeAndFlush(r, ctx.voidPromise());
-        long delay = sim.interTokenDelayNanos();
-        Runnable[] step = new Runnable[1];
-        int[] next = {0};
-        step[0] = () -> {
-            if (current != ex || !ctx.channel().isActive()) {
-                return;
-            }
-            if (next[0] >= pieces.size() || ex.head()) {
-                stats.streamCompleted();
-                finish(ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), close);
-                return;
-            }
-            ByteBuf b = buffer();
-            b.writeCharSequence(pieces.get(next[0]++), StandardCharsets.UTF_8);
-            ctx.writeAndFlush(new DefaultHttpContent(b), ctx.voidPromise());
-            if (delay > 0) {
-                pending = ctx.executor().schedule(step[0], delay, TimeUnit.NANOSECONDS);
-            } else {
-                ctx.executor().execute(step[0]);
-            }
-        };
-        step[0].run();
+    /** Streams prepared pieces (SSE events, NDJSON lines) without stream faults: see {@link PieceStream}. */
+    void sendPieces(String contentType, List<String> pieces) {
+        sendEvents(PieceStream.Script.plain(contentType, pieces));
+    }
+
+    /** Streams a {@link PieceStream.Script} (with the stream faults when it names its error piece). */
+    void sendEvents(PieceStream.Script script) {
+        PieceStream.send(this, script);
     }
 
     private void writeChunk(ByteBuf b) {
@@ -696,8 +683,7 @@ final class SimHandler extends ChannelInboundHandlerAdapter {
         private void drop() {
             done = true;
             stream = null;
-            releaseSlot();
-            closing = true;
+            abandon();
             stats.streamDropped();
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }

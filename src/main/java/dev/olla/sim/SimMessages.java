@@ -16,6 +16,8 @@ final class SimMessages {
     /** What llama.cpp's chat template adds around a conversation, in tokens (the capture: 22 + 1 for "Hello"). */
     static final int TEMPLATE_TOKENS = 22;
 
+    private static final String EVENT_STREAM = "text/event-stream";
+
     private SimMessages() {
     }
 
@@ -110,6 +112,13 @@ final class SimMessages {
         String id = (sim.flavor() == SimFlavor.LLAMACPP ? "chatcmpl-" : "msg_") + Gen.randomAlnum(24);
         SimTools.Call call = toolCall(j);
         boolean stream = j.path("stream").asBoolean(false);
+        String fault = errorJson("api_error", Wire.generationFaultMessage(sim.flavor()));
+        if (call == null && sim.faults().takeErrorBody200()) {
+            // a 200 whose body is the Messages API's error object, streamed or not
+            sim.stats().faultInjected();
+            h.sendFull(200, "application/json; charset=utf-8", SimTools.utf8(h, fault), false);
+            return;
+        }
         if (!stream) {
             ObjectNode out = Wire.MAPPER.createObjectNode();
             out.put("id", id).put("type", "message").put("role", "assistant");
@@ -162,7 +171,16 @@ final class SimMessages {
         delta.putObject("usage").put("output_tokens", n);
         events.add(event(delta));
         events.add(event(Wire.MAPPER.createObjectNode().put("type", "message_stop")));
-        h.sendPieces("text/event-stream", events);
+        // text answers take the stream faults: message_start is the "role" piece, the deltas are the tokens
+        h.sendEvents(call != null ? PieceStream.Script.plain(EVENT_STREAM, events)
+                : new PieceStream.Script(EVENT_STREAM, events, 2, "event: error\ndata: " + fault + "\n\n"));
+    }
+
+    /** The Messages API's error object: {@code {"type":"error","error":{"type":...,"message":...}}}. */
+    private static String errorJson(String type, String message) {
+        ObjectNode out = Wire.MAPPER.createObjectNode().put("type", "error");
+        out.putObject("error").put("type", type).put("message", message);
+        return out.toString();
     }
 
     /** A tool call when the request offers tools and its last message carries no tool result. */
@@ -206,9 +224,7 @@ final class SimMessages {
     }
 
     private static void error(SimHandler h, int status, String type, String message) {
-        ObjectNode out = Wire.MAPPER.createObjectNode().put("type", "error");
-        out.putObject("error").put("type", type).put("message", message);
-        h.sendFull(status, "application/json; charset=utf-8", SimTools.utf8(h, out.toString()), false);
+        h.sendFull(status, "application/json; charset=utf-8", SimTools.utf8(h, errorJson(type, message)), false);
     }
 
     /** True when {@code version} is at least {@code minimum} (numeric parts in order; unknown = false). */

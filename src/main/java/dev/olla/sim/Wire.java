@@ -172,6 +172,11 @@ final class Wire {
     }
 
     /** The message of a simulated HTTP error. */
+    /** The message of a generation that fails inside a {@code 200} (the stream faults, errorBody200). */
+    static String generationFaultMessage(SimFlavor f) {
+        return f == SimFlavor.OLLAMA ? "an error was encountered while running the model" : faultMessage(f, 500);
+    }
+
     static String faultMessage(SimFlavor f, int status) {
         if (f == SimFlavor.LLAMACPP && status == 503) {
             return "Loading model";

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -386,9 +387,10 @@ class FirstTokenTest {
         assertThat(stats().streamErrorEnds()).isEqualTo(1);
     }
 
-    @Test
-    void anAnthropicTranslatedStreamFailsOverBeforeItsFirstToken() throws Exception {
-        ScriptedBackend first = backend("first", Mode.RESET_AFTER_ROLE);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Mode.class, names = {"RESET_AFTER_ROLE", "ERROR_200"})
+    void anAnthropicTranslatedStreamFailsOverBeforeItsFirstToken(Mode mode) throws Exception {
+        ScriptedBackend first = backend("first", mode);
         ScriptedBackend second = backend("second", Mode.GOOD);
         olla = TestOlla.builder().engine("olla").balancer("priority")
                 .endpoint("first", first.url(), "openai-compatible", "priority", 100, "health_check_url", first.url() + "/health")

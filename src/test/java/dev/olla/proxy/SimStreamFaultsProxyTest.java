@@ -41,25 +41,51 @@ class SimStreamFaultsProxyTest {
         }
     }
 
-    record Case(SimFlavor flavor, String type, String path) {
+    /** A route through Olla to one flavour; {@code version}: what the backend reports (null: the flavour's). */
+    record Case(SimFlavor flavor, String type, String path, String version) {
         boolean ndjson() {
             return path.contains("/api/");
+        }
+
+        /** The Anthropic Messages API, passed through to a backend that speaks it. */
+        boolean anthropic() {
+            return path.startsWith("/olla/anthropic/");
+        }
+
+        String body() {
+            return anthropic()
+                    ? "{\"model\":\"" + MODEL + "\",\"max_tokens\":64,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+                    : "{\"model\":\"" + MODEL + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        }
+
+        /** What only a complete stream ends with. */
+        String end() {
+            return anthropic() ? "event: message_stop" : ndjson() ? "\"done\":true" : "data: [DONE]";
         }
     }
 
     static Case of(String name) {
+        String anthropic = "/olla/anthropic/v1/messages";
         return switch (name) {
-            case "openai" -> new Case(SimFlavor.OPENAI, "openai-compatible", "/olla/openai/v1/chat/completions");
-            case "vllm" -> new Case(SimFlavor.VLLM, "vllm", "/olla/vllm/v1/chat/completions");
-            case "llamacpp" -> new Case(SimFlavor.LLAMACPP, "llamacpp", "/olla/llamacpp/v1/chat/completions");
-            case "ollama-v1" -> new Case(SimFlavor.OLLAMA, "ollama", "/olla/ollama/v1/chat/completions");
-            default -> new Case(SimFlavor.OLLAMA, "ollama", "/olla/ollama/api/chat");
+            case "openai" -> new Case(SimFlavor.OPENAI, "openai-compatible", "/olla/openai/v1/chat/completions", null);
+            case "vllm" -> new Case(SimFlavor.VLLM, "vllm", "/olla/vllm/v1/chat/completions", null);
+            case "llamacpp" -> new Case(SimFlavor.LLAMACPP, "llamacpp", "/olla/llamacpp/v1/chat/completions", null);
+            case "ollama-v1" -> new Case(SimFlavor.OLLAMA, "ollama", "/olla/ollama/v1/chat/completions", null);
+            case "anthropic-llamacpp" -> new Case(SimFlavor.LLAMACPP, "llamacpp", anthropic, null);
+            case "anthropic-vllm" -> new Case(SimFlavor.VLLM, "vllm", anthropic, "0.11.1");
+            case "anthropic-ollama" -> new Case(SimFlavor.OLLAMA, "ollama", anthropic, "0.14.0");
+            default -> new Case(SimFlavor.OLLAMA, "ollama", "/olla/ollama/api/chat", null);
         };
     }
 
     SimulatedBackend sim(SimFlavor flavor) {
-        return SimulatedBackend.builder(flavor).host("127.0.0.1").port(0).modelNames(MODEL).tokens(8)
-                .interTokenDelay(Duration.ofMillis(2)).build().start();
+        return sim(flavor, null);
+    }
+
+    SimulatedBackend sim(SimFlavor flavor, String version) {
+        SimulatedBackend.Builder b = SimulatedBackend.builder(flavor).host("127.0.0.1").port(0).modelNames(MODEL).tokens(8)
+                .interTokenDelay(Duration.ofMillis(2));
+        return (version == null ? b : b.version(version)).build().start();
     }
 
     void olla(Case c) throws Exception {
@@ -73,29 +99,32 @@ class SimStreamFaultsProxyTest {
                 .start().ready().awaitModel(MODEL);
     }
 
-    String body() {
-        return "{\"model\":\"" + MODEL + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    }
-
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"openai", "vllm", "llamacpp", "ollama-v1", "ollama"})
+    @ValueSource(strings = {"openai", "vllm", "llamacpp", "ollama-v1", "ollama",
+        "anthropic-llamacpp", "anthropic-vllm", "anthropic-ollama"})
     void everyFailureBeforeTheFirstTokenFailsOverInvisibly(String name) throws Exception {
         Case c = of(name);
-        bad = sim(c.flavor());
-        good = sim(c.flavor());
+        bad = sim(c.flavor(), c.version());
+        good = sim(c.flavor(), c.version());
         Consumer<SimFaults>[] faults = faults();
         for (int i = 0; i < faults.length; i++) {
             olla(c); // a fresh breaker for each fault
             faults[i].accept(bad.faults());
             long injected = bad.stats().faultsInjected();
             try (RawHttp raw = new RawHttp(olla.port())) {
-                raw.send("POST", c.path(), body());
+                raw.send("POST", c.path(), c.body());
                 assertThat(raw.readUntil("\r\n0\r\n\r\n", 10_000)).as("fault %d: %s", i, raw.text()).isTrue();
                 String text = raw.text();
                 assertThat(text).as("fault %d", i).startsWith("HTTP/1.1 200").containsIgnoringCase("X-Olla-Endpoint: good")
                         .doesNotContain("simulated failure").doesNotContain("error was encountered")
-                        .doesNotContain("\"error\"");
-                assertThat(dechunk(text)).contains(c.ndjson() ? "\"done\":true" : "data: [DONE]");
+                        .doesNotContain("\"error\"").doesNotContain("event: error");
+                String body = dechunk(text);
+                assertThat(body).contains(c.end()).contains("tok7");
+                if (c.anthropic()) {
+                    assertThat(body).as("one message, from the second endpoint").startsWith("event: message_start")
+                            .containsOnlyOnce("event: message_start");
+                    assertThat(good.stats().lastRequest("/v1/messages")).as("passed through, not translated").isNotNull();
+                }
                 assertThat(raw.chunkedComplete()).isTrue();
             }
             assertThat(bad.stats().faultsInjected()).as("fault %d hit the first endpoint", i).isEqualTo(injected + 1);
@@ -157,20 +186,27 @@ class SimStreamFaultsProxyTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"vllm", "ollama-v1", "ollama"})
+    @ValueSource(strings = {"vllm", "ollama-v1", "ollama", "anthropic-llamacpp", "anthropic-ollama"})
     void aBackendDroppingAfterFiveTokensEndsTheStreamWithAnError(String name) throws Exception {
         Case c = of(name);
-        bad = sim(c.flavor());
-        good = sim(c.flavor());
+        bad = sim(c.flavor(), c.version());
+        good = sim(c.flavor(), c.version());
         olla(c);
         bad.faults().dropAfterTokens(5, 1);
         try (RawHttp raw = new RawHttp(olla.port())) {
-            raw.send("POST", c.path(), body());
+            raw.send("POST", c.path(), c.body());
             assertThat(raw.readUntil("\r\n0\r\n\r\n", 10_000)).as(raw.text()).isTrue();
             String text = dechunk(raw.text());
             assertThat(raw.text()).startsWith("HTTP/1.1 200").containsIgnoringCase("X-Olla-Endpoint: bad");
             assertThat(text).contains("tok4");
-            if (c.ndjson()) {
+            if (c.anthropic()) {
+                // the Messages API's error event, and the end of the body: no content_block_stop, no message_stop
+                assertThat(text).startsWith("event: message_start").contains("event: content_block_delta")
+                        .contains("\n\nevent: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\","
+                                + "\"message\":\"Proxy error: endpoint bad closed the connection")
+                        .endsWith("\"}}\n\n").containsOnlyOnce("event: error")
+                        .doesNotContain("tok5").doesNotContain("message_stop").doesNotContain("data: [DONE]");
+            } else if (c.ndjson()) {
                 assertThat(text).contains("{\"error\":\"Proxy error: endpoint bad closed the connection")
                         .doesNotContain("\"done\":true");
             } else {

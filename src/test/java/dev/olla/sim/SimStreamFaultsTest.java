@@ -240,6 +240,72 @@ class SimStreamFaultsTest {
         assertThat(d.text()).contains("tok0 ").doesNotContain("tok1").doesNotContain("\"done\":true").doesNotContain("\r\n0\r\n\r\n");
     }
 
+    static final String MESSAGES = "{\"model\":\"%s\",\"max_tokens\":16,\"stream\":%s,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
+    static final String ANTHROPIC_ERROR_EVENT = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\","
+            + "\"message\":\"" + SIM_500 + "\"}}\n\n";
+
+    static String messages(SimulatedBackend sim, boolean stream) {
+        return MESSAGES.formatted(sim.models().get(0).name(), stream);
+    }
+
+    @Test
+    void anthropicMessagesStreamsTakeEveryStreamFaultInTheirOwnShape() throws Exception {
+        // an error event first: 200, the Messages API's error event, the end of the body
+        llama.faults().errorFirst(1);
+        RawResponse r = exchange(llama, "/v1/messages", messages(llama, true));
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("Content-Type")).isEqualTo("text/event-stream");
+        assertThat(r.bodyText()).isEqualTo(ANTHROPIC_ERROR_EVENT);
+
+        // 200 with the error object as the whole body, streamed or not
+        llama.faults().errorBody200(2);
+        for (boolean stream : new boolean[] {true, false}) {
+            r = exchange(llama, "/v1/messages", messages(llama, stream));
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("Content-Type")).isEqualTo("application/json; charset=utf-8");
+            assertThat(json(r.bodyText()).get("type").asText()).isEqualTo("error");
+            assertThat(json(r.bodyText()).get("error").get("message").asText()).isEqualTo(SIM_500);
+        }
+
+        // a reset after message_start (the event that carries the role)
+        llama.faults().resetAfterRole(1);
+        Drained d = raw(llama, "/v1/messages", messages(llama, true));
+        assertThat(d.end()).isEqualTo("reset");
+        assertThat(d.text()).contains("event: message_start\ndata: {\"type\":\"message_start\"")
+                .contains("\"role\":\"assistant\"").doesNotContain("content_block").doesNotContain("\r\n0\r\n\r\n");
+
+        // a stall after the head (with message_start before it), then the whole stream
+        llama.faults().stallAfterHead(Duration.ofMillis(600), true, 1);
+        r = exchange(llama, "/v1/messages", messages(llama, true));
+        assertThat(r.chunks().get(0).data()).startsWith("event: message_start\n");
+        assertThat((r.chunks().get(1).nanos() - r.chunks().get(0).nanos()) / 1_000_000).isGreaterThanOrEqualTo(550);
+        assertThat(r.bodyText().split("event: message_start", -1)).as("message_start is sent once").hasSize(2);
+        assertThat(r.bodyText()).contains("tok3 ").endsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+
+        // a crash after 2 text deltas: flushed, then closed without content_block_stop or message_stop
+        llama.faults().dropAfterTokens(2, 1);
+        d = raw(llama, "/v1/messages", messages(llama, true));
+        assertThat(d.end()).isIn("eof", "reset");
+        assertThat(d.text()).contains("tok0 ").contains("tok1 ").doesNotContain("tok2")
+                .doesNotContain("content_block_stop").doesNotContain("message_stop").doesNotContain("\r\n0\r\n\r\n");
+
+        // every budget used up: the next stream is whole
+        r = exchange(llama, "/v1/messages", messages(llama, true));
+        assertThat(r.bodyText()).startsWith("event: message_start").contains("tok3 ").endsWith("\"message_stop\"}\n\n");
+    }
+
+    @Test
+    void anthropicMessagesOfAnOllamaTakeTheStreamFaultsToo() throws Exception {
+        try (SimulatedBackend o = SimulatedBackend.builder(SimFlavor.OLLAMA).version("0.14.0").tokens(4).build().start()) {
+            o.faults().errorFirst(1);
+            RawResponse r = exchange(o, "/v1/messages", messages(o, true));
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo(ANTHROPIC_ERROR_EVENT.replace(SIM_500, OLLAMA_ERR));
+            assertThat(o.stats().faultsInjected()).isEqualTo(1);
+        }
+    }
+
     @Test
     void cliSetsTheFaults() throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
