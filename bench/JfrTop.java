@@ -27,7 +27,7 @@ public final class JfrTop {
                 "dev.olla.proxy.TransformRelay.", "dev.olla.proxy.Relay."});
         BUCKETS.put("stats/metrics", new String[] {"dev.olla.stats.", "dev.olla.proxy.ProxyStats.",
                 "dev.olla.endpoint.EndpointState.", "io.micrometer.", "org.HdrHistogram.",
-                "dev.olla.proxy.ProxyCall.record", "dev.olla.server.ServerStats."});
+                "dev.olla.proxy.ProxyCall.record", "dev.olla.proxy.CallRecord.", "dev.olla.server.ServerStats."});
         BUCKETS.put("RequestInspector", new String[] {"dev.olla.proxy.RequestInspector."});
         BUCKETS.put("Router", new String[] {"dev.olla.server.Router."});
         BUCKETS.put("RateLimiter", new String[] {"dev.olla.server.RateLimiter.", "io.github.bucket4j."});

@@ -10,7 +10,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -237,7 +236,7 @@ final class ChannelPool {
         HttpDecoderConfig decoder = new HttpDecoderConfig().setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(64 * 1024).setMaxChunkSize(read).setValidateHeaders(false);
         ch.pipeline()
-                .addLast("codec", new HttpClientCodec(decoder, false, false))
+                .addLast("codec", new BackendCodec(decoder))
                 .addLast("backend", new BackendHandler(this));
     }
 

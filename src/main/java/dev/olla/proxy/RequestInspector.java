@@ -3,7 +3,7 @@ package dev.olla.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import java.nio.ByteBuffer;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -54,15 +54,33 @@ public final class RequestInspector {
             return Inspected.NONE; // routing never depends on the content type alone (curl -d sends form type)
         }
         Scanner s = new Scanner();
-        int offset = 0;
-        for (ByteBuffer nio : body.nioBuffers()) {
-            if (s.scan(nio, offset)) {
+        int from = body.readerIndex();
+        int n = body.readableBytes();
+        if (body.hasArray()) {
+            int start = body.arrayOffset() + from;
+            s.scan(body.array(), start, start + n, -start);
+            return s.result();
+        }
+        // a direct or composite body: copied out a window at a time (array loops need no per-byte checks)
+        byte[] window = SCRATCH.get();
+        for (int done = 0; done < n; ) {
+            int len = Math.min(window.length, n - done);
+            body.getBytes(from + done, window, 0, len);
+            if (s.scan(window, 0, len, done)) {
                 break;
             }
-            offset += nio.remaining();
+            done += len;
         }
         return s.result();
     }
+
+    /** Bytes copied out of a direct buffer per step (one scratch array per event-loop thread). */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[4096];
+        }
+    };
 
     /** True when the first non-whitespace byte is '{': a JSON object sent with another content type. */
     static boolean startsLikeObject(ByteBuf body) {
@@ -89,7 +107,8 @@ public final class RequestInspector {
         private int candidate;         // while reading a key: bitmask of keys still matching
         private int keyLen;
         private boolean readingModelValue;
-        private final java.io.ByteArrayOutputStream modelBytes = new java.io.ByteArrayOutputStream(64);
+        private byte[] modelBytes = new byte[64];
+        private int modelLen;
         private int modelStart = -1;
         private int modelEnd = -1;
         private boolean modelEscaped;
@@ -98,17 +117,32 @@ public final class RequestInspector {
         private int literalPos;        // reading true/false literal for stream
         private boolean literalTrue;
 
-        boolean scan(ByteBuffer buf, int base) {
-            int end = buf.limit();
-            for (int i = buf.position(); i < end; i++) {
-                byte b = buf.get(i);
-                int pos = base + (i - buf.position());
+        private void modelByte(byte b) {
+            if (modelLen == modelBytes.length) {
+                modelBytes = java.util.Arrays.copyOf(modelBytes, modelLen * 2);
+            }
+            modelBytes[modelLen++] = b;
+        }
+
+        /** Scans {@code a[start, end)}; {@code base + i} is the body offset of {@code a[i]}. True when done. */
+        boolean scan(byte[] a, int start, int end, int base) {
+            for (int i = start; i < end; i++) {
+                byte b = a[i];
                 if (inString) {
+                    if (!escape && !readingModelValue && (depth != 1 || !expectKey || candidate == 0)) {
+                        // string content nothing is read from (message texts): skip to its end or an escape
+                        while (b != '"' && b != '\\') {
+                            if (++i == end) {
+                                return false;
+                            }
+                            b = a[i];
+                        }
+                    }
                     if (escape) {
                         escape = false;
                         if (readingModelValue) {
                             modelEscaped = true;
-                            modelBytes.write(b);
+                            modelByte(b);
                         }
                         candidate = 0;
                         continue;
@@ -116,7 +150,7 @@ public final class RequestInspector {
                     if (b == '\\') {
                         escape = true;
                         if (readingModelValue) {
-                            modelBytes.write(b);
+                            modelByte(b);
                         }
                         continue;
                     }
@@ -124,7 +158,7 @@ public final class RequestInspector {
                         inString = false;
                         if (readingModelValue) {
                             readingModelValue = false;
-                            modelEnd = pos + 1;
+                            modelEnd = base + i + 1;
                             modelDone = true;
                             if (stream != null) {
                                 return true;
@@ -141,7 +175,7 @@ public final class RequestInspector {
                         continue;
                     }
                     if (readingModelValue) {
-                        modelBytes.write(b);
+                        modelByte(b);
                     } else if (depth == 1 && expectKey && candidate != 0) {
                         for (int k = 0; k < KEYS.length; k++) {
                             if ((candidate & (1 << k)) != 0 && (keyLen >= KEYS[k].length || KEYS[k][keyLen] != b)) {
@@ -164,6 +198,7 @@ public final class RequestInspector {
                         return true;
                     }
                 }
+                int pos = base + i;
                 if (depth == 1 && pendingValue >= 3 && b != ' ' && b != '\t' && b != '\r' && b != '\n') {
                     if (pendingValue == 3 && messagesStart < 0) {
                         messagesStart = pos;
@@ -233,7 +268,7 @@ public final class RequestInspector {
             }
             String model = null;
             if (modelDone) {
-                String raw = modelBytes.toString(StandardCharsets.UTF_8);
+                String raw = new String(modelBytes, 0, modelLen, StandardCharsets.UTF_8);
                 model = modelEscaped ? unescape(raw) : raw;
             }
             int context = messagesStart >= 0 ? messagesStart : promptStart;

@@ -8,7 +8,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Set;
@@ -113,7 +112,7 @@ public final class OllaServer {
                         ConnectionTimeouts timeouts = new ConnectionTimeouts(settings);
                         ch.pipeline()
                                 .addLast("timeouts", timeouts)
-                                .addLast("codec", new HttpServerCodec(decoder))
+                                .addLast("codec", new ServerCodec(decoder))
                                 .addLast("olla", new HttpServerHandler(OllaServer.this, settings, timeouts));
                     }
                 });

@@ -105,6 +105,31 @@ class ProxyRulesTest {
     }
 
     @Test
+    void inspectorReadsDirectBuffersAcrossItsCopyWindowsTheSameAsHeapArrays() {
+        String longModel = "org/" + "m".repeat(200) + ":q4_K_M"; // longer than the model buffer's first size
+        for (int pad = 4040; pad < 4110; pad += 3) { // the model value, escapes and keys cut by the 4 KiB window
+            String json = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "y".repeat(pad)
+                    + "\\\"q\\\\\"}],\"mo\\u0064el\":\"no\",\"model\":\"" + longModel + "\",\"stream\":true}";
+            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+            ByteBuf heap = Unpooled.wrappedBuffer(bytes);
+            ByteBuf direct = Unpooled.directBuffer(bytes.length).writeBytes(bytes);
+            try {
+                HttpHeaders h = new DefaultHttpHeaders().set("Content-Type", "application/json");
+                var a = RequestInspector.inspect(h, heap);
+                var b = RequestInspector.inspect(h, direct);
+                assertThat(b).as("pad %d", pad).isEqualTo(a);
+                assertThat(a.model()).isEqualTo(longModel);
+                assertThat(a.stream()).isTrue();
+                assertThat(json.substring(a.modelStart(), a.modelEnd())).isEqualTo("\"" + longModel + "\"");
+                assertThat(a.contextStart()).isEqualTo(json.indexOf('['));
+            } finally {
+                heap.release();
+                direct.release();
+            }
+        }
+    }
+
+    @Test
     void inspectorScansAnObjectWhateverTheContentType() {
         for (String ct : new String[] {"application/x-www-form-urlencoded", "text/plain"}) {
             ByteBuf body = Unpooled.copiedBuffer(" \n\t{\"model\":\"phi4:14b\",\"stream\":false}", StandardCharsets.UTF_8);
