@@ -146,7 +146,7 @@ declare -A URL=(
 stream() { # target conns seconds label -> RESULT line
   timeout $(( $3 + 60 )) taskset -c "$LOAD_CORE" "$JAVA" -cp "$out/classes" StreamLatency "${URL[$1]}" "$2" "$3" "$4" m1 "$TOKENS" \
     > "$out/stream-$4.txt" 2> "$out/stream-$4.err" || true
-  grep '^RESULT' "$out/stream-$4.txt" || echo "RESULT $4 0 1 0 0 -1 -1 -1 -1"
+  grep '^RESULT' "$out/stream-$4.txt" || echo "RESULT $4 0 1 0 0 -1 -1 -1 -1 -1 -1"
 }
 
 echo "warm-up: $WARM s through each Olla" >&2
@@ -154,7 +154,7 @@ for t in off on; do stream "$t" 4 "$WARM" "warm-$t" > /dev/null; done
 : > "$out/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
   for t in $TARGETS; do
-    read -r _ label streams errors incomplete stalls p50 p99 g50 g99 < <(stream "$t" "$CONNS" "$DUR" "$t-$r")
+    read -r _ label streams errors incomplete stalls p50 p99 g50 g99 _ < <(stream "$t" "$CONNS" "$DUR" "$t-$r")
     echo "$t $r $streams $errors $incomplete $p50 $p99 $g50 $g99" | tee -a "$out/rounds.txt" >&2
   done
 done
