@@ -3,24 +3,19 @@ package dev.olla.model;
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.EndpointRegistry;
 import dev.olla.endpoint.EndpointState;
-import dev.olla.profile.Profile;
 import dev.olla.profile.ProfileRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The models each endpoint serves, and the unified catalogue built from them.
@@ -29,11 +24,9 @@ import java.util.Set;
  * immutable {@link Snapshot}; readers (routing on event loops, listings) only read the current
  * snapshot: no locks, no allocation beyond the answer.
  *
- * <p>Unification ({@code model_registry.enable_unifier}): copies are merged first by digest, else by
- * case-insensitive name when their digests do not conflict. A name clash with a different digest
- * becomes its own model {@code <name>-<last 8 digest chars>}. The unified id is the native name of
- * the first copy seen (endpoints in configuration order). With the unifier off, models are grouped
- * by exact name only and routing matches the exact (case-sensitive) native name.
+ * <p>Unification ({@code model_registry.enable_unifier}) is {@link ModelUnifier}'s: copies merged by
+ * digest or case-insensitive name. With the unifier off, models are grouped by exact name only and
+ * routing matches the exact (case-sensitive) native name.
  */
 public final class ModelRegistry {
 
@@ -48,13 +41,15 @@ public final class ModelRegistry {
         static final Snapshot EMPTY = new Snapshot(List.of(), Map.of(), Map.of(), Map.of(), Instant.EPOCH);
     }
 
-    private record Entry(DiscoveredModel model, Instant firstSeen, Instant lastSeen) {}
+    /** One model as one endpoint reported it, and when it was first and last reported. */
+    record Entry(DiscoveredModel model, Instant firstSeen, Instant lastSeen) {}
 
     private record EndpointModels(List<Entry> entries, Instant updated) {}
 
     private final EndpointRegistry endpoints;
     private final ProfileRegistry profiles;
     private final boolean unifier;
+    private final ModelUnifier unify;
     private final Clock clock;
     private final Map<EndpointState, Integer> order = new IdentityHashMap<>();
     private final Map<EndpointState, EndpointModels> perEndpoint = new IdentityHashMap<>(); // guarded by this
@@ -68,6 +63,7 @@ public final class ModelRegistry {
         this.endpoints = endpoints;
         this.profiles = endpoints.profiles() != null ? endpoints.profiles() : ProfileRegistry.builtIn();
         this.unifier = unifier;
+        this.unify = new ModelUnifier(profiles, unifier);
         this.clock = clock;
         List<EndpointState> all = endpoints.all();
         for (int i = 0; i < all.size(); i++) {
@@ -287,184 +283,14 @@ public final class ModelRegistry {
         }
     }
 
-    // ------------------------------------------------------------------ unification
-
-    private static final class Group {
-        final String id;
-        final Set<String> digests = new LinkedHashSet<>();
-        final List<UnifiedModel.Source> sources = new ArrayList<>();
-
-        Group(String id) {
-            this.id = id;
-        }
-    }
-
     /** Rebuilds and publishes the snapshot. Caller holds the lock. */
     private void rebuild(Instant now) {
-        List<Group> groups = new ArrayList<>();
-        Map<String, Group> byDigest = new HashMap<>();
-        Map<String, Group> byName = new HashMap<>();
-        Map<String, Group> byId = new HashMap<>();
-        Map<String, List<UnifiedModel.Source>> exact = new HashMap<>();
-        Map<String, Integer> counts = new HashMap<>();
-
         List<EndpointState> ordered = new ArrayList<>(perEndpoint.keySet());
         ordered.sort(Comparator.comparingInt(e -> order.getOrDefault(e, Integer.MAX_VALUE)));
+        Map<EndpointState, List<Entry>> reported = new LinkedHashMap<>();
         for (EndpointState ep : ordered) {
-            Profile profile = profiles.forType(ep.endpoint().type());
-            String type = profile.name();
-            for (Entry entry : perEndpoint.get(ep).entries()) {
-                DiscoveredModel m = entry.model();
-                UnifiedModel.Source src = new UnifiedModel.Source(ep, type, m.name(), m, entry.firstSeen(),
-                        entry.lastSeen());
-                exact.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(src);
-                Group g = unifier ? groupFor(m, byDigest, byName, byId, groups) : byId.computeIfAbsent(m.name(), k -> {
-                    Group n = new Group(k);
-                    groups.add(n);
-                    return n;
-                });
-                g.sources.add(src);
-                if (m.digest() != null) {
-                    g.digests.add(m.digest());
-                    byDigest.putIfAbsent(m.digest(), g);
-                }
-                byName.putIfAbsent(m.name().toLowerCase(Locale.ROOT), g);
-            }
-            counts.put(ep.name(), perEndpoint.get(ep).entries().size());
+            reported.put(ep, perEndpoint.get(ep).entries());
         }
-
-        List<UnifiedModel> models = new ArrayList<>(groups.size());
-        for (Group g : groups) {
-            models.add(unify(g));
-        }
-        models.sort(Comparator.comparing((UnifiedModel u) -> u.id().toLowerCase(Locale.ROOT)).thenComparing(UnifiedModel::id));
-
-        Map<String, List<UnifiedModel>> lower = new HashMap<>();
-        for (UnifiedModel u : models) {
-            addKey(lower, u.id(), u);
-            for (UnifiedModel.Alias a : u.aliases()) {
-                addKey(lower, a.name(), u);
-            }
-        }
-        Map<String, List<UnifiedModel>> lowerFrozen = new HashMap<>();
-        lower.forEach((k, v) -> lowerFrozen.put(k, List.copyOf(v)));
-        Map<String, List<UnifiedModel.Source>> exactFrozen = new HashMap<>();
-        exact.forEach((k, v) -> exactFrozen.put(k, List.copyOf(v)));
-        snapshot = new Snapshot(Collections.unmodifiableList(models), Collections.unmodifiableMap(lowerFrozen),
-                Collections.unmodifiableMap(exactFrozen), Map.copyOf(counts), now);
-    }
-
-    private static void addKey(Map<String, List<UnifiedModel>> index, String name, UnifiedModel u) {
-        List<UnifiedModel> l = index.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>(1));
-        if (!l.contains(u)) {
-            l.add(u);
-        }
-    }
-
-    private static Group groupFor(DiscoveredModel m, Map<String, Group> byDigest, Map<String, Group> byName,
-            Map<String, Group> byId, List<Group> groups) {
-        String digest = m.digest();
-        if (digest != null) {
-            Group g = byDigest.get(digest);
-            if (g != null) {
-                return g;
-            }
-        }
-        String lower = m.name().toLowerCase(Locale.ROOT);
-        Group named = byName.get(lower);
-        String id = m.name();
-        if (named != null) {
-            if (digest == null || named.digests.isEmpty() || named.digests.contains(digest)) {
-                return named;
-            }
-            // same name, different content: a model of its own
-            id = m.name() + "-" + digest.substring(Math.max(0, digest.length() - 8));
-        }
-        Group existing = byId.get(id.toLowerCase(Locale.ROOT));
-        if (existing != null && (digest == null || existing.digests.isEmpty() || existing.digests.contains(digest))) {
-            return existing;
-        }
-        Group g = new Group(id);
-        groups.add(g);
-        byId.putIfAbsent(id.toLowerCase(Locale.ROOT), g);
-        return g;
-    }
-
-    private UnifiedModel unify(Group g) {
-        List<UnifiedModel.Alias> aliases = new ArrayList<>();
-        Set<String> aliasNames = new HashSet<>();
-        String family = null;
-        String paramSize = null;
-        String quant = null;
-        String format = null;
-        String digest = null;
-        String modified = null;
-        String publisher = null;
-        String explicitType = null;
-        long ctx = 0;
-        long disk = 0;
-        Instant first = null;
-        Instant last = null;
-        Set<String> caps = new LinkedHashSet<>();
-        for (UnifiedModel.Source s : g.sources) {
-            DiscoveredModel m = s.model();
-            if (aliasNames.add(m.name())) {
-                aliases.add(new UnifiedModel.Alias(m.name(), s.endpointType()));
-            }
-            family = family != null ? family : m.family();
-            paramSize = paramSize != null ? paramSize : m.parameterSize();
-            quant = quant != null ? quant : m.quantization();
-            format = format != null ? format : m.format();
-            digest = digest != null ? digest : m.digest();
-            modified = modified != null ? modified : m.modifiedAt();
-            publisher = publisher != null ? publisher : m.publisher();
-            explicitType = explicitType != null ? explicitType : m.type();
-            if (ctx <= 0 && m.contextLength() > 0) {
-                ctx = m.contextLength();
-            }
-            if (m.size() > 0) {
-                disk += m.size();
-            }
-            first = first == null || s.firstSeen().isBefore(first) ? s.firstSeen() : first;
-            last = last == null || s.lastSeen().isAfter(last) ? s.lastSeen() : last;
-            caps.addAll(ModelMeta.capabilities(profiles.forType(s.endpoint().endpoint().type()), m));
-        }
-        if (ctx <= 0) {
-            for (UnifiedModel.Source s : g.sources) {
-                var c = profiles.contextLengthFor(profiles.forType(s.endpoint().endpoint().type()), s.nativeName());
-                if (c.isPresent()) {
-                    ctx = c.getAsLong();
-                    break;
-                }
-            }
-        }
-        if (family == null) {
-            family = ModelMeta.guessFamily(g.id);
-        }
-        if (paramSize == null) {
-            paramSize = ModelMeta.guessParameterSize(g.id);
-        }
-        List<String> capList = orderCapabilities(caps);
-        return new UnifiedModel(g.id, aliases, g.sources, family, paramSize, ModelMeta.parameterCount(paramSize), quant,
-                format, ctx, ModelMeta.typeFor(explicitType, capList), publisher, capList, disk, digest, modified, first,
-                last);
-    }
-
-    private static final List<String> CAP_ORDER = List.of(ModelMeta.CAP_TEXT_GENERATION, ModelMeta.CAP_CHAT,
-            ModelMeta.CAP_COMPLETION, ModelMeta.CAP_VISION, ModelMeta.CAP_CODE, ModelMeta.CAP_EMBEDDING);
-
-    private static List<String> orderCapabilities(Set<String> caps) {
-        List<String> out = new ArrayList<>(caps.size());
-        for (String c : CAP_ORDER) {
-            if (caps.contains(c)) {
-                out.add(c);
-            }
-        }
-        for (String c : caps) {
-            if (!out.contains(c)) {
-                out.add(c);
-            }
-        }
-        return out;
+        snapshot = unify.snapshot(reported, now);
     }
 }
