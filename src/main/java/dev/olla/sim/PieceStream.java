@@ -51,7 +51,7 @@ final class PieceStream {
 
     private final SimHandler h;
     private final ChannelHandlerContext ctx;
-    private final SimHandler.Exchange ex;
+    private final SimRequest ex;
     private final Script script;
     private final boolean close;
     private final long delay;

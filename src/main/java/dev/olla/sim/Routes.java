@@ -16,7 +16,7 @@ final class Routes {
 
     private static final int EMPTY_PROMPT_TOKENS = 1;
 
-    static void dispatch(SimHandler h, SimHandler.Exchange ex) {
+    static void dispatch(SimHandler h, SimRequest ex) {
         SimulatedBackend sim = h.sim();
         SimFlavor f = sim.flavor();
         String method = ex.method;
@@ -62,7 +62,7 @@ final class Routes {
 
     // ------------------------------------------------------------------------------------------ per flavour
 
-    private static boolean ollama(SimHandler h, SimHandler.Exchange ex, boolean get, boolean post) {
+    private static boolean ollama(SimHandler h, SimRequest ex, boolean get, boolean post) {
         List<SimModel> models = h.sim().models();
         String p = ex.path;
         if (get) {
@@ -72,11 +72,11 @@ final class Routes {
                     return true;
                 }
                 case "/api/tags" -> {
-                    modelList(h, b -> Wire.ollamaTags(b, models));
+                    modelList(h, b -> ModelListWire.ollamaTags(b, models));
                     return true;
                 }
                 case "/api/ps" -> {
-                    modelList(h, b -> Wire.ollamaPs(b, models));
+                    modelList(h, b -> ModelListWire.ollamaPs(b, models));
                     return true;
                 }
                 case "/api/version" -> {
@@ -108,7 +108,7 @@ final class Routes {
                 if (m == null) {
                     h.sendError(404, "model '" + name + "' not found", null, null);
                 } else {
-                    send(h, b -> Wire.ollamaShow(b, m));
+                    send(h, b -> ModelListWire.ollamaShow(b, m));
                 }
             }
             default -> {
@@ -118,7 +118,7 @@ final class Routes {
         return true;
     }
 
-    private static boolean vllm(SimHandler h, SimHandler.Exchange ex, boolean get) {
+    private static boolean vllm(SimHandler h, SimRequest ex, boolean get) {
         if (!get) {
             return false;
         }
@@ -142,11 +142,11 @@ final class Routes {
         }
     }
 
-    private static boolean lmStudio(SimHandler h, SimHandler.Exchange ex, boolean get, boolean post) {
+    private static boolean lmStudio(SimHandler h, SimRequest ex, boolean get, boolean post) {
         String p = ex.path;
         List<SimModel> models = h.sim().models();
         if (get && p.equals("/api/v0/models")) {
-            modelList(h, b -> Wire.lmStudioV0Models(b, models));
+            modelList(h, b -> ModelListWire.lmStudioV0Models(b, models));
             return true;
         }
         if (get && p.startsWith("/api/v0/models/")) {
@@ -155,7 +155,7 @@ final class Routes {
             if (m == null) {
                 modelNotFound(h, ex, id);
             } else {
-                send(h, b -> Wire.lmStudioV0Model(b, m));
+                send(h, b -> ModelListWire.lmStudioV0Model(b, m));
             }
             return true;
         }
@@ -173,7 +173,7 @@ final class Routes {
         return false;
     }
 
-    private static boolean llamaCpp(SimHandler h, SimHandler.Exchange ex, boolean get, boolean post) {
+    private static boolean llamaCpp(SimHandler h, SimRequest ex, boolean get, boolean post) {
         String p = ex.path;
         List<SimModel> models = h.sim().models();
         if (get) {
@@ -182,7 +182,7 @@ final class Routes {
                     return json(h, "{\"status\":\"ok\"}");
                 }
                 case "/models", "/v1/models" -> {
-                    modelList(h, b -> Wire.openAiModels(b, SimFlavor.LLAMACPP, models));
+                    modelList(h, b -> ModelListWire.openAiModels(b, SimFlavor.LLAMACPP, models));
                     return true;
                 }
                 case "/props" -> {
@@ -230,11 +230,11 @@ final class Routes {
     }
 
     /** The OpenAI-compatible routes every flavour but llama.cpp shares. */
-    private static boolean openAi(SimHandler h, SimHandler.Exchange ex, boolean get, boolean post) {
+    private static boolean openAi(SimHandler h, SimRequest ex, boolean get, boolean post) {
         String p = ex.path;
         SimulatedBackend sim = h.sim();
         if (get && p.equals("/v1/models")) {
-            modelList(h, b -> Wire.openAiModels(b, sim.flavor(), sim.models()));
+            modelList(h, b -> ModelListWire.openAiModels(b, sim.flavor(), sim.models()));
             return true;
         }
         if (get && p.startsWith("/v1/models/")) {
@@ -243,7 +243,7 @@ final class Routes {
             if (m == null) {
                 modelNotFound(h, ex, id);
             } else {
-                send(h, b -> Wire.openAiModel(b, sim.flavor(), m));
+                send(h, b -> ModelListWire.openAiModel(b, sim.flavor(), m));
             }
             return true;
         }
@@ -263,7 +263,7 @@ final class Routes {
 
     // ------------------------------------------------------------------------------------------ completions
 
-    static void completion(SimHandler h, SimHandler.Exchange ex, Gen.Kind kind, boolean streamDefault) {
+    static void completion(SimHandler h, SimRequest ex, Gen.Kind kind, boolean streamDefault) {
         SimulatedBackend sim = h.sim();
         SimFlavor f = sim.flavor();
         JsonNode j = object(h, ex);
@@ -314,7 +314,7 @@ final class Routes {
         }
         if ((kind == Gen.Kind.OLLAMA_CHAT && j.path("messages").size() == 0)
                 || (kind == Gen.Kind.OLLAMA_GENERATE && j.path("prompt").asText("").isEmpty())) {
-            send(h, b -> Wire.ollamaLoad(b, kind, echo));
+            send(h, b -> AnswerWire.ollamaLoad(b, kind, echo));
             return;
         }
         int n = sim.tokens();
@@ -329,7 +329,7 @@ final class Routes {
         boolean stream = s == null || s.isNull() ? streamDefault : s.asBoolean(streamDefault);
         boolean includeUsage = j.path("stream_options").path("include_usage").asBoolean(false);
         Gen g = new Gen(f, kind, model, echo, promptTokens(j), n, finish, includeUsage, ex.path.startsWith("/api/v0/"));
-        h.generate(g, stream);
+        Generation.run(h, g, stream);
     }
 
     private static int firstPositive(JsonNode... nodes) {
@@ -374,7 +374,7 @@ final class Routes {
 
     private enum Embed { OPENAI, OLLAMA, OLLAMA_LEGACY }
 
-    private static void embeddings(SimHandler h, SimHandler.Exchange ex, Embed style) {
+    private static void embeddings(SimHandler h, SimRequest ex, Embed style) {
         SimulatedBackend sim = h.sim();
         SimFlavor f = sim.flavor();
         JsonNode j = object(h, ex);
@@ -405,14 +405,14 @@ final class Routes {
         }
         if (style == Embed.OLLAMA_LEGACY) {
             String prompt = j.path("prompt").asText("");
-            send(h, b -> Wire.ollamaLegacyEmbedding(b, prompt));
+            send(h, b -> EmbeddingWire.ollamaLegacyEmbedding(b, prompt));
             return;
         }
         List<String> inputs = new ArrayList<>();
         JsonNode in = j.get("input");
         if (in == null || in.isNull()) {
             if (style == Embed.OLLAMA) {
-                send(h, b -> Wire.ollamaEmbed(b, echo, List.of(), 0, 0));
+                send(h, b -> EmbeddingWire.ollamaEmbed(b, echo, List.of(), 0, 0));
             } else {
                 h.sendError(400, f == SimFlavor.LLAMACPP ? "\"input\" must be provided" : "'input' is a required property", "input", null);
             }
@@ -440,10 +440,10 @@ final class Routes {
         int promptTokens = tokens;
         long start = System.nanoTime();
         if (style == Embed.OLLAMA) {
-            send(h, b -> Wire.ollamaEmbed(b, echo, inputs, promptTokens, System.nanoTime() - start));
+            send(h, b -> EmbeddingWire.ollamaEmbed(b, echo, inputs, promptTokens, System.nanoTime() - start));
         } else {
             boolean base64 = "base64".equals(j.path("encoding_format").asText(""));
-            send(h, b -> Wire.openAiEmbeddings(b, f, echo, inputs, promptTokens, base64));
+            send(h, b -> EmbeddingWire.openAiEmbeddings(b, f, echo, inputs, promptTokens, base64));
         }
     }
 
@@ -476,7 +476,7 @@ final class Routes {
     }
 
     /** The request body as a JSON object, or null after answering the flavour's parse error. */
-    private static JsonNode object(SimHandler h, SimHandler.Exchange ex) {
+    private static JsonNode object(SimHandler h, SimRequest ex) {
         SimFlavor f = h.sim().flavor();
         if (ex.jsonError != null) {
             if (f == SimFlavor.LLAMACPP) {
@@ -498,7 +498,7 @@ final class Routes {
         return ex.json;
     }
 
-    private static void modelNotFound(SimHandler h, SimHandler.Exchange ex, String model) {
+    private static void modelNotFound(SimHandler h, SimRequest ex, String model) {
         switch (h.sim().flavor()) {
             case OLLAMA -> h.sendError(404, "model \"" + model + "\" not found, try pulling it first", null, null);
             case OPENAI -> h.sendError(404, "The model `" + model + "` does not exist or you do not have access to it.",
@@ -510,7 +510,7 @@ final class Routes {
         }
     }
 
-    private static void unknownRoute(SimHandler h, SimHandler.Exchange ex) {
+    private static void unknownRoute(SimHandler h, SimRequest ex) {
         SimFlavor f = h.sim().flavor();
         switch (f) {
             case OLLAMA -> h.sendFull(404, "text/plain", ascii(h, "404 page not found"), false);
@@ -522,7 +522,7 @@ final class Routes {
         }
     }
 
-    private static void preflight(SimHandler h, SimHandler.Exchange ex) {
+    private static void preflight(SimHandler h, SimRequest ex) {
         Map<String, String> extra = new LinkedHashMap<>();
         if (ex.origin != null) {
             extra.put("Access-Control-Allow-Credentials", "true");
@@ -549,7 +549,7 @@ final class Routes {
 
     private static void modelList(SimHandler h, Writer w) {
         if (h.sim().faults().garbageModels()) {
-            send(h, Wire::garbage);
+            send(h, ModelListWire::garbage);
         } else {
             send(h, w);
         }

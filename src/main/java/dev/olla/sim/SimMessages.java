@@ -22,7 +22,7 @@ final class SimMessages {
     }
 
     /** Handles the request when it is one of these routes; false otherwise. */
-    static boolean dispatch(SimHandler h, SimHandler.Exchange ex) {
+    static boolean dispatch(SimHandler h, SimRequest ex) {
         SimulatedBackend sim = h.sim();
         if (!ex.method.equals("POST")) {
             return false;
@@ -81,7 +81,7 @@ final class SimMessages {
         return true;
     }
 
-    private static void messages(SimHandler h, SimHandler.Exchange ex) {
+    private static void messages(SimHandler h, SimRequest ex) {
         SimulatedBackend sim = h.sim();
         JsonNode j = body(h, ex);
         if (j == null) {
@@ -210,7 +210,7 @@ final class SimMessages {
         return "event: " + e.path("type").asText() + "\ndata: " + e + "\n\n";
     }
 
-    private static JsonNode body(SimHandler h, SimHandler.Exchange ex) {
+    private static JsonNode body(SimHandler h, SimRequest ex) {
         if (ex.json == null || !ex.json.isObject()) {
             error(h, 400, "invalid_request_error", ex.jsonError != null ? "invalid JSON: " + ex.jsonError
                     : "request body must be a JSON object");

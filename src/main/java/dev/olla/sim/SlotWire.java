@@ -92,7 +92,7 @@ final class SlotWire {
         String s = "{\"default_generation_settings\":{\"params\":" + PROPS_PARAMS + ",\"n_ctx\":" + slotContext(m, totalSlots)
                 + "},\"total_slots\":" + totalSlots
                 + ",\"model_alias\":" + quote(m.name())
-                + ",\"model_ftype\":" + quote(Wire.llamaFtype(m))
+                + ",\"model_ftype\":" + quote(ModelListWire.llamaFtype(m))
                 + ",\"model_path\":" + quote(m.name() + ".gguf")
                 + ",\"modalities\":{\"vision\":" + (m.type() == SimModel.Type.VLM) + ",\"video\":false,\"audio\":false}"
                 + ",\"media_marker\":\"<__media_kDyVaZypcNZbJ5DJ7kEitv5mr5sCzMOA__>\""
