@@ -2,6 +2,7 @@ package dev.olla;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.olla.sim.SimBackends;
 import dev.olla.sim.SimFlavor;
 import dev.olla.sim.SimulatedBackend;
 import java.net.http.HttpRequest;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /** Olla.reload: endpoints swapped under load with no failed request; a removed endpoint drains. */
 class ReloadTest {
-    final List<SimulatedBackend> sims = new ArrayList<>();
+    final SimBackends sims = new SimBackends();
     TestOlla olla;
 
     @AfterEach
@@ -31,14 +32,11 @@ class ReloadTest {
         if (olla != null) {
             olla.close();
         }
-        sims.forEach(SimulatedBackend::close);
+        sims.close();
     }
 
     SimulatedBackend sim(int tokens, Duration delay) {
-        SimulatedBackend s = SimulatedBackend.builder(SimFlavor.OLLAMA).host("127.0.0.1").port(0)
-                .modelNames("llama3.2:3b").tokens(tokens).interTokenDelay(delay).build().start();
-        sims.add(s);
-        return s;
+        return sims.start(SimFlavor.OLLAMA, b -> b.modelNames("llama3.2:3b").tokens(tokens).interTokenDelay(delay));
     }
 
     static HttpRequest chat(TestOlla o, boolean stream) {

@@ -7,7 +7,8 @@
  * ({@link dev.olla.sim.SimulatedBackend#tokenText(int)}) with a configurable inter-token delay, and can be
  * made to misbehave at runtime through its {@link dev.olla.sim.SimFaults} switchboard: HTTP errors, refused
  * connections, delays before the headers of every route ({@code firstByteDelay}) or of generations only, like a
- * model loading ({@code loadDelay}), and stream faults in each flavour's real bytes: an error event as the first
+ * model loading ({@code loadDelay}), and stream faults in each flavour's real bytes (its Anthropic Messages API's
+ * too, where it has one): an error event as the first
  * payload of a {@code 200} stream ({@code errorFirst}), {@code 200} with an error object as the body
  * ({@code errorBody200}), a reset after the role-only chunk ({@code resetAfterRole}), a stall after the headers
  * ({@code stallAfterHead}), a crash after N tokens ({@code dropAfterTokens}); each for the next N requests or

@@ -1,5 +1,6 @@
 package dev.olla.balance;
 
+import static dev.olla.health.TestEndpoints.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -7,13 +8,11 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.olla.TestOlla;
-import dev.olla.sim.SimFlavor;
+import dev.olla.sim.SimBackends;
 import dev.olla.sim.SimulatedBackend;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +26,7 @@ import org.slf4j.LoggerFactory;
 class PanicLogTest {
     private static final String CHAT =
             "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    private final List<SimulatedBackend> sims = new ArrayList<>();
+    private final SimBackends sims = new SimBackends();
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
     private final Logger olla = (Logger) LoggerFactory.getLogger("dev.olla");
     private Level level;
@@ -48,25 +47,11 @@ class PanicLogTest {
         if (server != null) {
             server.close();
         }
-        sims.forEach(SimulatedBackend::close);
+        sims.close();
     }
 
     private SimulatedBackend sim() {
-        SimulatedBackend s = SimulatedBackend.builder(SimFlavor.OLLAMA).host("127.0.0.1").port(0)
-                .modelNames("llama3.2:3b").tokens(2).interTokenDelay(Duration.ZERO).build().start();
-        sims.add(s);
-        return s;
-    }
-
-    private static boolean await(Duration max, BooleanSupplier c) throws InterruptedException {
-        long end = System.nanoTime() + max.toNanos();
-        while (System.nanoTime() < end) {
-            if (c.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(20);
-        }
-        return c.getAsBoolean();
+        return sims.ollama(2, "llama3.2:3b");
     }
 
     private List<String> lines(Level atLeast) {

@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.olla.TestOlla;
-import dev.olla.sim.SimFlavor;
-import dev.olla.sim.SimulatedBackend;
+import dev.olla.sim.SimBackends;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** proxy.sticky_sessions over a real proxy: pins, key sources, per-model scope, repin, stats. */
 class StickySessionsProxyTest {
-    final List<SimulatedBackend> sims = new ArrayList<>();
+    final SimBackends sims = new SimBackends();
     TestOlla olla;
 
     @AfterEach
@@ -28,16 +25,13 @@ class StickySessionsProxyTest {
         if (olla != null) {
             olla.close();
         }
-        sims.forEach(SimulatedBackend::close);
+        sims.close();
     }
 
     TestOlla.Builder three() {
         TestOlla.Builder b = TestOlla.builder().balancer("round-robin");
         for (String name : new String[] {"a", "b", "c"}) {
-            SimulatedBackend s = SimulatedBackend.builder(SimFlavor.OLLAMA).host("127.0.0.1").port(0)
-                    .modelNames("llama3.2:3b", "phi4:14b").tokens(1).interTokenDelay(Duration.ZERO).build().start();
-            sims.add(s);
-            b.endpoint(name, s.baseUrl(), "ollama");
+            b.endpoint(name, sims.ollama(1, "llama3.2:3b", "phi4:14b").baseUrl(), "ollama");
         }
         return b;
     }

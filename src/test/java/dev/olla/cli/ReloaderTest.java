@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.olla.Olla;
 import dev.olla.TestOlla;
 import dev.olla.config.OllaConfig;
-import dev.olla.sim.SimFlavor;
-import dev.olla.sim.SimulatedBackend;
+import dev.olla.sim.SimBackends;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -22,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReloaderTest {
     @TempDir
     Path dir;
-    final List<SimulatedBackend> sims = new ArrayList<>();
+    final SimBackends sims = new SimBackends();
     Olla olla;
     Reloader reloader;
 
@@ -34,14 +32,11 @@ class ReloaderTest {
         if (olla != null) {
             olla.close();
         }
-        sims.forEach(SimulatedBackend::close);
+        sims.close();
     }
 
     String sim() {
-        SimulatedBackend s = SimulatedBackend.builder(SimFlavor.OLLAMA).host("127.0.0.1").port(0)
-                .modelNames("llama3.2:3b").tokens(1).interTokenDelay(Duration.ZERO).build().start();
-        sims.add(s);
-        return s.baseUrl();
+        return sims.ollama(1, "llama3.2:3b").baseUrl();
     }
 
     static String config(String... endpoints) {

@@ -1,16 +1,14 @@
 package dev.olla.proxy;
 
+import static dev.olla.health.TestEndpoints.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.olla.TestOlla;
 import dev.olla.endpoint.EndpointStatus;
-import dev.olla.sim.SimFlavor;
+import dev.olla.sim.SimBackends;
 import dev.olla.sim.SimulatedBackend;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class AvailabilityTest {
     private static final String CHAT = ProxyFailoverTest.CHAT;
-    private final List<SimulatedBackend> sims = new ArrayList<>();
+    private final SimBackends sims = new SimBackends();
     private TestOlla olla;
 
     @AfterEach
@@ -29,25 +27,11 @@ class AvailabilityTest {
         if (olla != null) {
             olla.close();
         }
-        sims.forEach(SimulatedBackend::close);
+        sims.close();
     }
 
     private SimulatedBackend sim() {
-        SimulatedBackend s = SimulatedBackend.builder(SimFlavor.OLLAMA).host("127.0.0.1").port(0)
-                .modelNames("llama3.2:3b").tokens(2).interTokenDelay(Duration.ZERO).build().start();
-        sims.add(s);
-        return s;
-    }
-
-    private static boolean await(Duration max, BooleanSupplier c) throws InterruptedException {
-        long end = System.nanoTime() + max.toNanos();
-        while (System.nanoTime() < end) {
-            if (c.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(20);
-        }
-        return c.getAsBoolean();
+        return sims.ollama(2, "llama3.2:3b");
     }
 
     /** Start-up is done: every endpoint routable with its models known (a loaded machine can be slow). */

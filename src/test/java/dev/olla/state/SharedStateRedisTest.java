@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.olla.TestOlla;
 import dev.olla.endpoint.EndpointState;
-import dev.olla.sim.SimFlavor;
+import dev.olla.sim.SimBackends;
 import dev.olla.sim.SimulatedBackend;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  */
 class SharedStateRedisTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    final List<SimulatedBackend> sims = new ArrayList<>();
+    final SimBackends sims = new SimBackends();
     final List<TestOlla> instances = new ArrayList<>();
     RedisServer redis;
     String prefix;
@@ -44,17 +44,14 @@ class SharedStateRedisTest {
     @AfterEach
     void stop() throws Exception {
         instances.forEach(TestOlla::close);
-        sims.forEach(SimulatedBackend::close);
+        sims.close();
         if (redis != null) {
             redis.close();
         }
     }
 
     SimulatedBackend sim() {
-        SimulatedBackend s = SimulatedBackend.builder(SimFlavor.OLLAMA).host("127.0.0.1").port(0)
-                .modelNames("llama3.2:3b").tokens(1).interTokenDelay(Duration.ZERO).build().start();
-        sims.add(s);
-        return s;
+        return sims.ollama(1, "llama3.2:3b");
     }
 
     TestOlla.Builder shared() {
