@@ -9,11 +9,7 @@
 # Target: 0 failed non-streamed requests, 0 hung; streams cut only when their backend was killed
 # under them. Uses only 127.0.0.1 and ports 18180-18189; stops everything it starts.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-. "$root/scripts/jdk.sh"
-olla_find_jdk
-JAVA="$JAVA_HOME/bin/java"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 OLLA_JAVA_FLAGS="$(olla_java_flags)"
 SECS="${1:-120}"
 RATE="${2:-200}"
@@ -22,17 +18,8 @@ OLLA_PORT=18180
 PORTS="18181,18182,18183"
 CHECK_INTERVAL="${CHECK_INTERVAL:-2s}"
 
-JAR="${OLLA_JAR:-$root/target/olla.jar}"   # OLLA_JAR: test a jar built elsewhere
-if [ -z "${OLLA_JAR:-}" ] && { [ ! -f "$JAR" ] || [ -n "$(find "$root/src/main" -newer "$JAR" -print -quit)" ]; }; then
-  (cd "$root" && mvn -q -B -o -DskipTests package)
-fi
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out="$here/results/chaos-$stamp"
-mkdir -p "$out"
-olla_pid=""
-cleanup() { [ -n "$olla_pid" ] && kill "$olla_pid" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+bench_jar -o   # OLLA_JAR: test a jar built elsewhere
+bench_results chaos
 
 summary="$out/summary.txt"
 echo "chaos $stamp: ${SECS}s per engine, ${RATE} req/s (half streamed), 3 backends killed (-9)/restarted every 1-4 s, check_interval $CHECK_INTERVAL" | tee "$summary"
@@ -67,13 +54,13 @@ logging:
 YAML
   "$JAVA" -Xms128m -Xmx256m -XX:+UseSerialGC $OLLA_JAVA_FLAGS -jar "$JAR" \
     -c "$out/olla-$engine.yaml" > "$out/olla-$engine.log" 2>&1 &
-  olla_pid=$!
+  olla_pid=$!; pids=("$olla_pid")
   wait_port $OLLA_PORT
   echo "== engine $engine" | tee -a "$summary"
   "$JAVA" -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.olla.sim.ChaosCli \
     "http://127.0.0.1:$OLLA_PORT/olla/vllm/v1/chat/completions" "$PORTS" "$SECS" "$RATE" "$olla_pid" \
     | tee -a "$summary"
   grep -c "circuit breaker\|-> offline\|-> healthy" "$out/olla-$engine.log" | sed 's/^/health log lines: /' | tee -a "$summary" || true
-  kill "$olla_pid" 2>/dev/null || true; wait "$olla_pid" 2>/dev/null || true; olla_pid=""
+  kill "$olla_pid" 2>/dev/null || true; wait "$olla_pid" 2>/dev/null || true; pids=()
 done
 echo "results in $out"

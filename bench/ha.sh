@@ -12,11 +12,7 @@
 # raised to 1 s (HA_REDIS_TIMEOUT) so that a loaded CI machine does not push the instances onto
 # their local fallback, which would (correctly) loosen the shared rate limit.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-. "$root/scripts/jdk.sh"
-olla_find_jdk
-JAVA="$JAVA_HOME/bin/java"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 LOAD_SECONDS="${1:-8}"
 WORKERS="${2:-16}"
 BURST=20
@@ -24,30 +20,12 @@ for tool in redis-server haproxy; do
   command -v "$tool" >/dev/null || { echo "ha: '$tool' is missing (apt-get install redis-server haproxy)" >&2; exit 3; }
 done
 
-if [ ! -f "$root/target/olla.jar" ] || [ -n "$(find "$root/src/main" -newer "$root/target/olla.jar" -print -quit)" ]; then
-  (cd "$root" && mvn -q -B -DskipTests package)
-fi
-
-free_block() { # seven consecutive free ports below 32768
-  for _ in $(seq 1 50); do
-    local p=$((20000 + RANDOM % 12000)) ok=1
-    for i in 0 1 2 3 4 5 6; do
-      (exec 3<>/dev/tcp/127.0.0.1/$((p + i))) 2>/dev/null && { ok=0; break; }
-    done
-    [ $ok = 1 ] && { echo "$p"; return 0; }
-  done
-  return 1
-}
-base=$(free_block)
+bench_jar
+base=$(free_ports 7)
 REDIS_PORT=$base SIM_PORT=$((base + 1)) OLLA1_PORT=$((base + 3)) OLLA2_PORT=$((base + 4)) HA_PORT=$((base + 5)) STATS_PORT=$((base + 6))
 work=$(mktemp -d "${TMPDIR:-/tmp}/olla-ha.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+remove_work() { rm -rf "$work"; }
+bench_cleanup_extra=remove_work
 
 wait_http() {
   for _ in $(seq 1 300); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -57,7 +35,7 @@ wait_http() {
 }
 
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning > "$work/redis.log" 2>&1 & pids+=($!)
-"$JAVA" -cp "$root/target/olla.jar" dev.olla.sim.SimCli --flavor ollama --port "$SIM_PORT" --count 2 --tokens 6 \
+"$JAVA" -cp "$JAR" dev.olla.sim.SimCli --flavor ollama --port "$SIM_PORT" --count 2 --tokens 6 \
   --delay-ms 5 --models llama3.2:3b > "$work/sim.log" 2>&1 & pids+=($!)
 
 # The example configuration with this run's backends, a small per-client limit and its own key prefix.
@@ -68,7 +46,7 @@ sed -e "s#http://127.0.0.1:11434#http://127.0.0.1:$SIM_PORT#" -e "s#http://127.0
 grep -q "command_timeout: ${HA_REDIS_TIMEOUT:-1s}" "$work/olla.yaml" || { echo "ha: deploy/ha/olla.yaml changed shape" >&2; exit 1; }
 start_olla() {
   OLLA_SERVER_PORT="$1" OLLA_STATE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" OLLA_LOGGING_FORMAT=text \
-    "$JAVA" $(olla_java_flags 2>/dev/null || true) -jar "$root/target/olla.jar" -c "$work/olla.yaml" > "$work/olla-$1.log" 2>&1 &
+    "$JAVA" $(olla_java_flags 2>/dev/null || true) -jar "$JAR" -c "$work/olla.yaml" > "$work/olla-$1.log" 2>&1 &
 }
 start_olla "$OLLA1_PORT"; OLLA1_PID=$!; pids+=($OLLA1_PID)
 start_olla "$OLLA2_PORT"; pids+=($!)

@@ -11,10 +11,7 @@
 # -prof gc adds bytes allocated per op). Each benchmark also prints "CPU/op <name> <ns>": thread CPU
 # time per op (dev.olla.CpuPerOp), which on a shared machine is steadier than the wall-clock score.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-. "$root/scripts/jdk.sh"
-olla_find_jdk
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 cd "$root"
 mvn -q -B -DskipTests compile
 mvn -q -B -Pjmh dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/jmh.classpath >/dev/null
@@ -22,6 +19,10 @@ cp="target/classes:$(cat target/jmh.classpath)"
 rm -rf target/jmh-classes && mkdir -p target/jmh-classes
 "$JAVA_HOME/bin/javac" -proc:full -cp "$cp" -d target/jmh-classes $(find src/jmh/java -name '*.java')
 filter="${1:-.*}"; [ "$#" -gt 0 ] && shift
-"$JAVA_HOME/bin/java" $(olla_java_flags) -cp "target/jmh-classes:$cp" org.openjdk.jmh.Main \
-  -f 1 -wi 3 -w 1s -i 5 -r 1s "$filter" "$@" | tee target/jmh.out
+# the defaults the arguments do not override (JMH refuses an option given twice)
+defaults=(-f 1 -wi 3 -w 1s -i 5 -r 1s); opts=()
+for ((k = 0; k < ${#defaults[@]}; k += 2)); do
+  case " $* " in *" ${defaults[k]} "*) ;; *) opts+=("${defaults[k]}" "${defaults[k + 1]}") ;; esac
+done
+"$JAVA" $(olla_java_flags) -cp "target/jmh-classes:$cp" org.openjdk.jmh.Main "${opts[@]}" "$filter" "$@" | tee target/jmh.out
 grep -o "CPU/op.*" target/jmh.out || true

@@ -6,12 +6,6 @@
 #
 # Builds the jar if needed; everything runs in one JVM on 127.0.0.1 (Olla on ports 18120+).
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-. "$root/scripts/jdk.sh"
-olla_find_jdk
-jar="$root/target/olla.jar"
-if [ ! -f "$jar" ]; then
-  (cd "$root" && mvn -B -ntp -q -DskipTests package)
-fi
-exec "$JAVA_HOME/bin/java" -cp "$jar" "$here/PlacementBench.java" "$@"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+bench_jar
+exec "$JAVA" -cp "$JAR" "$here/PlacementBench.java" "$@"
