@@ -55,6 +55,18 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the command line and returns the exit code (tests call this directly). */
     public static int run(String... args) {
+        Path serveConfig = plainServe(args);
+        if (serveConfig != null || args.length == 0) {
+            // the server as systemd, the image and most users start it: no command-line model needed
+            // (picocli builds it by reflection over every subcommand: ~170 classes, ~10% of the
+            // start-up's main-thread time)
+            try {
+                return Serve.run(serveConfig, System.getenv());
+            } catch (RuntimeException e) {
+                System.err.println("olla: " + e.getMessage());
+                return 1;
+            }
+        }
         CommandLine cli = new CommandLine(new Main());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setUnmatchedOptionsArePositionalParams(false);
@@ -63,6 +75,21 @@ public final class Main implements Callable<Integer> {
             return 1;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * The configuration path of {@code -c PATH}, {@code --config PATH}, {@code -config PATH} or
+     * {@code --config=PATH} alone; null for anything else (picocli parses it).
+     */
+    static Path plainServe(String... args) {
+        if (args.length == 1 && args[0].startsWith("--config=") && args[0].length() > "--config=".length()) {
+            return Path.of(args[0].substring("--config=".length()));
+        }
+        if (args.length == 2 && (args[0].equals("-c") || args[0].equals("--config") || args[0].equals("-config"))
+                && !args[1].isEmpty() && !args[1].startsWith("-")) {
+            return Path.of(args[1]);
+        }
+        return null;
     }
 
     @Override

@@ -156,6 +156,23 @@ class CliTest {
     }
 
     @Test
+    void theUsualServerCommandLinesSkipTheParserAndMeanTheSameAsWithIt() {
+        for (String[] args : new String[][] {{"-c", "a b.yaml"}, {"--config", "a b.yaml"}, {"-config", "a b.yaml"},
+                {"--config=a b.yaml"}}) {
+            assertThat(Main.plainServe(args)).as(String.join(" ", args)).isEqualTo(Path.of("a b.yaml"));
+            Main main = new Main();
+            CommandLine.ParseResult parsed = new CommandLine(main).parseArgs(args);
+            assertThat(parsed.subcommand()).isNull();
+            assertThat(main.config).isEqualTo(Path.of("a b.yaml"));
+            assertThat(main.version || main.validate || main.help).isFalse();
+        }
+        for (String[] args : new String[][] {{}, {"version"}, {"-c"}, {"-c", "--help"}, {"-c", "x.yaml", "validate"},
+                {"--config="}, {"-v", "x"}, {"demo", "x"}}) {
+            assertThat(Main.plainServe(args)).as(String.join(" ", args)).isNull();
+        }
+    }
+
+    @Test
     void otherPositionalWordsStartTheServerAsPlainOllaDoes() {
         Main main = new Main();
         CommandLine.ParseResult parsed = new CommandLine(main).parseArgs("server", "-c", "x.yaml");
