@@ -16,6 +16,7 @@ RATE="${2:-200}"
 ENGINES="${3:-sherpa olla}"
 OLLA_PORT=18180
 PORTS="18181,18182,18183"
+need_ports $OLLA_PORT 4
 CHECK_INTERVAL="${CHECK_INTERVAL:-2s}"
 
 bench_jar -o   # OLLA_JAR: test a jar built elsewhere

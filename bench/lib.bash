@@ -9,6 +9,8 @@
 #   bench_jar [mvn args]    JAR=$OLLA_JAR, or target/olla.jar built first when missing or older than src/main
 #   wait_port PORT [TRIES]  until 127.0.0.1:PORT accepts connections (TRIES x 0.1 s, default 200); 1 if never
 #   free_ports N            the first of N consecutive free ports on 127.0.0.1, below 32768
+#   need_ports BASE N       exits (2) when any of 127.0.0.1:BASE..BASE+N-1 is taken (another run on this
+#                           machine would get this run's load, and this one its answers): set PORT_BASE
 #   proc_ticks PID...       CPU clock ticks (utime + stime) of the processes and their children
 #   load_average            the 1, 5 and 15 minute load averages
 # Benchmarks taken on a loaded machine measure contention: print load_average with every figure.
@@ -59,6 +61,16 @@ free_ports() {
     [ $ok = 1 ] && { echo "$p"; return 0; }
   done
   return 1
+}
+
+need_ports() {
+  local i
+  for ((i = 0; i < $2; i++)); do
+    if (exec 3<>/dev/tcp/127.0.0.1/$(($1 + i))) 2>/dev/null; then
+      echo "port $(($1 + i)) is in use (another benchmark running?): wait, or set PORT_BASE to another free block" >&2
+      exit 2
+    fi
+  done
 }
 
 proc_ticks() {

@@ -12,26 +12,15 @@
 # Also `wrk -c1` p50/p99 per target (PROFILE_C1=0 skips it). OLLA_JAR benchmarks another build.
 # Uses 127.0.0.1 ports 18460-18464 (PORT_BASE); results in bench/results/profile-<timestamp>/.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-. "$root/scripts/jdk.sh"
-olla_find_jdk
-JAVA="$JAVA_HOME/bin/java"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 ENGINE="${1:-olla}" CONNS="${2:-64}"
 DUR="${DUR:-8}" WARM="${WARM:-15}" ROUNDS="${ROUNDS:-2}" PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 B=${PORT_BASE:-18460}; BACKEND_PORT=$B NGINX_PORT=$((B+1)) OLLA_PORT=$((B+2))
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out="$here/results/profile-$ENGINE-$stamp"
-mkdir -p "$out"
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+need_ports $B 5
+bench_results "profile-$ENGINE"
 JAR="${OLLA_JAR:-$root/target/olla.jar}"
 [ -f "$JAR" ] || (cd "$root" && mvn -q -B -DskipTests -Dolla.image.skip=true package)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-ticks() { local t=0 p; for p in "$@" $(for q in "$@"; do pgrep -P "$q" || true; done); do
-  [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
 CLK=$(getconf CLK_TCK)
 conf() { sed -e "s#@DIR@#$out#g" -e "s#@BACKEND_PORT@#$BACKEND_PORT#g" -e "s#@NGINX_PORT@#$NGINX_PORT#g" \
   -e "s#@NGINX_STREAM_PORT@#$((B+3))#g" -e "s#@SIM_PORT@#$((B+4))#g" "$here/$1" > "$out/$1"; }
@@ -39,7 +28,7 @@ conf() { sed -e "s#@DIR@#$out#g" -e "s#@BACKEND_PORT@#$BACKEND_PORT#g" -e "s#@NG
 conf nginx-backend.conf; conf nginx-proxy.conf
 taskset -c "$LOAD_CORE" nginx -c "$out/nginx-backend.conf" -p "$out" & pids+=($!)
 taskset -c "$PROXY_CORE" nginx -c "$out/nginx-proxy.conf" -p "$out" & nginx_pid=$!; pids+=($nginx_pid)
-wait_port $BACKEND_PORT; wait_port $NGINX_PORT
+wait_port $BACKEND_PORT 300; wait_port $NGINX_PORT 300
 cat > "$out/olla.yaml" <<YAML
 server:
   host: 127.0.0.1
@@ -82,9 +71,9 @@ declare -A PIDOF=([nginx]=$nginx_pid [olla]=$olla_pid) URL=([nginx]=$url_nginx [
 : > "$out/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
   for t in nginx olla; do
-    c0=$(ticks "${PIDOF[$t]}")
+    c0=$(proc_ticks "${PIDOF[$t]}")
     read -r req rps p50 p99 bad < <(run_wrk "${URL[$t]}" "$CONNS" "$DUR")
-    cpu=$(awk -v a="$c0" -v b="$(ticks "${PIDOF[$t]}")" -v n="$req" -v hz="$CLK" 'BEGIN { printf "%.1f", (n > 0 ? (b-a)/hz*1e6/n : 0) }')
+    cpu=$(awk -v a="$c0" -v b="$(proc_ticks "${PIDOF[$t]}")" -v n="$req" -v hz="$CLK" 'BEGIN { printf "%.1f", (n > 0 ? (b-a)/hz*1e6/n : 0) }')
     echo "$t $r $rps $cpu $p50 $p99 $bad" | tee -a "$out/rounds.txt"
   done
 done
@@ -98,7 +87,7 @@ fi
 run_wrk "$url_olla" "$CONNS" "$DUR" > /dev/null
 "$JAVA_HOME/bin/jcmd" "$olla_pid" JFR.stop name=p > /dev/null
 {
-  echo "profile $ENGINE engine, $CONNS connections, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "profile $ENGINE engine, $CONNS connections, $(date -u +%FT%TZ), load average $(load_average)"
   awk -v e="$ENGINE" -v n="$nrps" -v nc="$ncpu" -v o="$orps" -v oc="$ocpu" -v bad="$obad" 'BEGIN {
     printf "nginx %.0f req/s %.1f us/req; olla(%s engine) %.0f req/s (%.2fx) %.1f us/req (%.2fx) non-2xx %s\n", n, nc, e, o, o/n, oc, oc/nc, bad }'
   [ -n "$c1" ] && echo "wrk -c1:$c1"

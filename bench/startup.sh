@@ -9,15 +9,12 @@
 #                               # PIN=1 pins Olla to core 0 (as bench/run.sh does); EXTRA adds options.
 #
 # Starts Olla with its own JVM options given explicitly (so without the class-data archive) plus
-# -Xlog:class+load and native memory tracking, next to an nginx backend (port 18500-18501); prints
+# -Xlog:class+load and native memory tracking, next to an nginx backend (port 18500-18501, PORT_BASE); prints
 # the wall and CPU time to the first proxied answer, the classes loaded by then, idle resident
 # memory and threads 8 s later, the NMT summary and the classes by package.
 set -uo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-. "$root/scripts/jdk.sh"; olla_find_jdk; JAVA=$JAVA_HOME/bin/java
-JAR=${OLLA_JAR:-$root/target/olla.jar}; B=18500; out="$here/results/startup-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
-pids=(); cleanup() { for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null; }; trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+JAR=${OLLA_JAR:-$root/target/olla.jar}; B=${PORT_BASE:-18500}; need_ports $B 2; bench_results startup
 sed -e "s#@DIR@#$out#g" -e "s#@BACKEND_PORT@#$B#g" $here/nginx-backend.conf > "$out"/nb.conf
 taskset -c 1 nginx -c "$out"/nb.conf -p $out & pids+=($!)
 cat > "$out"/o.yaml <<YAML
