@@ -66,7 +66,8 @@ public final class Exchange {
     private String modelName;
     private Runnable closeListener;
     private Runnable writabilityListener;
-    private ChannelFuture lastWrite;
+    /** A streamed response's head or body has been written (abort delivers it before closing). */
+    private boolean streamWritten;
 
     Exchange(HttpServerHandler owner, Channel channel, HttpRequest request, ByteBuf body, String requestId,
             String clientIp, String peerIp) {
@@ -326,17 +327,23 @@ public final class Exchange {
             HttpUtil.setTransferEncodingChunked(head, true);
         }
         headSent = true;
-        ChannelFuture f = channel.write(head);
-        lastWrite = f;
-        return f;
+        streamWritten = true;
+        return channel.write(head);
     }
 
-    /** Writes a body chunk (ownership passes to the channel); flushes when asked. */
-    public ChannelFuture sendContent(HttpContent content, boolean flush) {
+    /**
+     * Writes a body chunk (ownership passes to the channel); flushes when asked. Written with the void
+     * promise: nothing waits for one chunk, and the encoder then writes the chunk's size line, data and
+     * CRLF without a promise each and a combiner per chunk; a failed write reaches the pipeline's
+     * exception handler, which closes the connection (the attempt hears of it as the client leaving).
+     */
+    public void sendContent(HttpContent content, boolean flush) {
         bytesOut += content.content().readableBytes();
-        ChannelFuture f = flush ? channel.writeAndFlush(content) : channel.write(content);
-        lastWrite = f;
-        return f;
+        streamWritten = true;
+        channel.write(content, channel.voidPromise());
+        if (flush) {
+            channel.flush();
+        }
     }
 
     /**
@@ -390,9 +397,10 @@ public final class Exchange {
             endListener = null;
             l.run();
         }
-        ChannelFuture pending = lastWrite;
-        if (deliverPending && channel.isActive() && pending != null && !pending.isDone()) {
-            channel.flush();
+        // an empty write completes once everything queued before it is written
+        ChannelFuture pending = deliverPending && channel.isActive() && streamWritten
+                ? channel.writeAndFlush(Unpooled.EMPTY_BUFFER) : null;
+        if (pending != null && !pending.isDone()) {
             pending.addListener(ChannelFutureListener.CLOSE);
             long limit = writeStallNanos();
             long wait = limit > 0 ? limit : ABORT_FLUSH_LIMIT.toNanos();
