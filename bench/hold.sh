@@ -5,10 +5,10 @@
 # `proxy.hold_first_token: false` and through Olla with `proxy.hold_first_token: true` (the default),
 # in one run.
 #
-#   bench/hold.sh                # ~3 minutes
+#   bench/hold.sh                # ~4.5 minutes: both engines
 #
-# ENGINE=olla benchmarks the other proxy engine (default sherpa, Olla's default).
-# Olla (both instances, one measured at a time) and nginx are pinned to core PROXY_CORE (0), the
+# ENGINES ("sherpa olla") picks the proxy engines; ENGINE=olla (the old knob) measures one.
+# The Ollas (hold off and on per engine, one measured at a time) and nginx are pinned to core PROXY_CORE (0), the
 # simulator and the client to LOAD_CORE (1). The simulator streams TOKENS (32) small deltas PACE_MS (1)
 # ms apart, the role chunk with the headers (as OpenAI and vLLM do: the hold keeps it back until the
 # first token) and the first token FIRST_MS (0) ms after the headers: with 0 the first token is not
@@ -16,7 +16,8 @@
 # the simulator's timer wake-up (FIRST_MS=$PACE_MS gives the old, timer-paced first token).
 # Phases, every run bounded by `timeout`:
 #   1. warm-up: WARM (20) s of streams through each Olla (JIT);
-#   2. ROUNDS (5) alternating rounds of DUR (6) s per target (direct, nginx, hold-off, hold-on),
+#   2. ROUNDS (5) alternating rounds of DUR (6) s per target (direct, nginx, then <engine>-off and
+#      <engine>-on per engine),
 #      CONNS (2) keep-alive connections each running streams back to back (bench/StreamLatency.java);
 #      TTFT = request written -> first content token read, gap = between two tokens read, microseconds.
 # Reported: per target the TTFT p50/p99 and gap p99 of every round and of the best round (noise only
@@ -24,7 +25,7 @@
 # over nginx, as the median of the per-round differences (the rounds of one pass run back to back, so
 # they share the machine's load) and from the best rounds; and the load average before and after
 # (the machine may be shared: say so). Without nginx (apt-get install nginx) its rounds are skipped.
-# Uses four free 127.0.0.1 ports in 20000-29999; results in bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
+# Uses free 127.0.0.1 ports in 20000-29999 (two per engine, sim, nginx); results in bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -32,15 +33,20 @@ root="$(dirname "$here")"
 olla_find_jdk
 JAVA="$JAVA_HOME/bin/java"
 DUR="${DUR:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-5}" CONNS="${CONNS:-2}"
-TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}" FIRST_MS="${FIRST_MS:-0}" ENGINE="${ENGINE:-sherpa}"
+TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}" FIRST_MS="${FIRST_MS:-0}" ENGINES="${ENGINES:-${ENGINE:-sherpa olla}}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p; for _ in $(seq 1 50); do p=$((20000 + RANDOM % 10000)); in_use "$p" || { echo "$p"; return; }; done; echo "no free port" >&2; exit 1; }
 SIM_PORT=$(free_port)
-declare -A PORT=([off]=$(free_port) [on]=$(free_port))
+declare -A PORT
+OLLAS=""
+for e in $ENGINES; do
+  case "$e" in sherpa|olla) ;; *) echo "hold: unknown engine $e (sherpa, olla)" >&2; exit 2;; esac
+  for h in off on; do PORT[$e-$h]=$(free_port); OLLAS="$OLLAS $e-$h"; done
+done
 NGINX_PORT=$(free_port)
-TARGETS="direct nginx off on"
-command -v nginx >/dev/null || { echo "hold: nginx missing (apt-get install nginx): no nginx rounds" >&2; TARGETS="direct off on"; }
+TARGETS="direct nginx$OLLAS"
+command -v nginx >/dev/null || { echo "hold: nginx missing (apt-get install nginx): no nginx rounds" >&2; TARGETS="direct$OLLAS"; }
 command -v taskset >/dev/null || { echo "hold: taskset missing (apt-get install util-linux)" >&2; exit 1; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -97,9 +103,9 @@ NGINX
   in_use "$NGINX_PORT" || { echo "hold: nginx did not start:" >&2; cat "$out/nginx.log" "$out/nginx-error.log" >&2; exit 1; }
 fi
 
-start_olla() { # hold: on | off
+start_olla() { # <engine>-<on|off>
   local hold=$1 port=${PORT[$1]} flag
-  flag=$([ "$1" = on ] && echo true || echo false)
+  flag=$([ "${1#*-}" = on ] && echo true || echo false)
   cat > "$out/olla-$hold.yaml" <<YAML
 server:
   host: 127.0.0.1
@@ -109,7 +115,7 @@ server:
     global_requests_per_minute: 0
     per_ip_requests_per_minute: 0
 proxy:
-  engine: $ENGINE
+  engine: ${1%-*}
   hold_first_token: $flag
 discovery:
   static:
@@ -130,9 +136,8 @@ YAML
   done
   echo "Olla (hold $hold) did not start" >&2; tail -20 "$out/olla-$hold.log" >&2; return 1
 }
-start_olla off
-start_olla on
-if grep -q 'unknown key proxy.hold_first_token' "$out/olla-on.log" "$out/olla-off.log" 2>/dev/null; then
+for t in $OLLAS; do start_olla "$t"; done
+if grep -q 'unknown key proxy.hold_first_token' "$out"/olla-*.log 2>/dev/null; then
   echo "WARNING: this build does not know proxy.hold_first_token: 'on' and 'off' are the same Olla" | tee "$out/summary.txt"
 fi
 
@@ -140,9 +145,8 @@ fi
 declare -A URL=(
   [direct]="http://127.0.0.1:$SIM_PORT/v1/chat/completions"
   [nginx]="http://127.0.0.1:$NGINX_PORT/v1/chat/completions"
-  [off]="http://127.0.0.1:${PORT[off]}/olla/openai/v1/chat/completions"
-  [on]="http://127.0.0.1:${PORT[on]}/olla/openai/v1/chat/completions"
 )
+for t in $OLLAS; do URL[$t]="http://127.0.0.1:${PORT[$t]}/olla/openai/v1/chat/completions"; done
 stream() { # target conns seconds label -> RESULT line
   timeout $(( $3 + 60 )) taskset -c "$LOAD_CORE" "$JAVA" -cp "$out/classes" StreamLatency "${URL[$1]}" "$2" "$3" "$4" m1 "$TOKENS" \
     > "$out/stream-$4.txt" 2> "$out/stream-$4.err" || true
@@ -150,7 +154,7 @@ stream() { # target conns seconds label -> RESULT line
 }
 
 echo "warm-up: $WARM s through each Olla" >&2
-for t in off on; do stream "$t" 4 "$WARM" "warm-$t" > /dev/null; done
+for t in $OLLAS; do stream "$t" 4 "$WARM" "warm-$t" > /dev/null; done
 : > "$out/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
   for t in $TARGETS; do
@@ -161,38 +165,42 @@ done
 load_after=$(load)
 
 {
-  echo "hold bench ($ENGINE engine): TTFT (request written -> first content token read) and gaps between tokens,"
+  echo "hold bench (engines: $ENGINES): TTFT (request written -> first content token read) and gaps between tokens,"
   echo "microseconds; $CONNS connections, streams of $TOKENS deltas $PACE_MS ms apart, the first $FIRST_MS ms after the head;"
   echo "$ROUNDS rounds x $DUR s per target; Olla and nginx on core $PROXY_CORE, simulator and client on core $LOAD_CORE;"
   echo "load average before: $load_before, after: $load_after ($(nproc) cores)"
   awk -v l="${load_before%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' \
     && echo "WARNING: the machine was busy (1-minute load ${load_before%% *} on $(nproc) cores): contention figures, p99 is the scheduler's"
   echo
-  printf '%-7s %8s %7s %6s  %-30s %-30s %-30s\n' target streams errors incompl "TTFT p50 per round" "TTFT p99 per round" "gap p99 per round"
+  printf '%-10s %8s %7s %6s  %-30s %-30s %-30s\n' target streams errors incompl "TTFT p50 per round" "TTFT p99 per round" "gap p99 per round"
   for t in $TARGETS; do
     awk -v t="$t" '$1 == t { s += $3; e += $4; i += $5; p50 = p50 " " $6; p99 = p99 " " $7; g99 = g99 " " $9 }
-      END { printf "%-7s %8d %7d %6d  %-30s %-30s %-30s\n", t, s, e, i, p50, p99, g99 }' "$out/rounds.txt"
+      END { printf "%-10s %8d %7d %6d  %-30s %-30s %-30s\n", t, s, e, i, p50, p99, g99 }' "$out/rounds.txt"
   done
   echo
   # best round per target: the lowest TTFT p99 (and that round's p50 and gap p99)
   echo "best round (lowest TTFT p99): TTFT p50 / p99, gap p99"
   for t in $TARGETS; do
     awk -v t="$t" '$1 == t && $7 >= 0 { print $6, $7, $9 }' "$out/rounds.txt" | sort -k2,2n | head -1 \
-      | awk -v t="$t" '{ printf "  %-7s %6d / %6d us, gap p99 %6d us\n", t, $1, $2, $3 }'
+      | awk -v t="$t" '{ printf "  %-10s %6d / %6d us, gap p99 %6d us\n", t, $1, $2, $3 }'
   done
   echo
   # the differences per round (same pass, same load), median over the rounds
   echo "median over the rounds of the per-round difference (TTFT p50, TTFT p99, gap p99):"
-  awk -v targets="$TARGETS" '{ v[$1 "," $2 ",50"] = $6; v[$1 "," $2 ",99"] = $7; v[$1 "," $2 ",g"] = $9; if ($2 > n) n = $2 }
+  pairs=""
+  ng=0; if [[ " $TARGETS " == *" nginx "* ]]; then ng=1; pairs="nginx,direct"; fi
+  for e in $ENGINES; do
+    pairs="$pairs $e-on,$e-off $e-on,direct $e-off,direct"
+    if [ $ng = 1 ]; then pairs="$pairs $e-off,nginx $e-on,nginx"; fi
+  done
+  awk -v pairs="$pairs" '{ v[$1 "," $2 ",50"] = $6; v[$1 "," $2 ",99"] = $7; v[$1 "," $2 ",g"] = $9; if ($2 > n) n = $2 }
     function med(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
       return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
     END {
-      pairs = "on,off on,direct off,direct"
-      if (targets ~ /nginx/) pairs = pairs " nginx,direct on,nginx off,nginx"
       np = split(pairs, ps, " ")
       for (p = 1; p <= np; p++) {
         split(ps[p], ab, ",")
-        line = sprintf("  %-13s", ab[1] "-" ab[2] ":")
+        line = sprintf("  %-24s", ab[1] " - " ab[2] ":")
         split("50 99 g", ms, " ")
         for (q = 1; q <= 3; q++) {
           for (r = 1; r <= n; r++) d[r] = v[ab[1] "," r "," ms[q]] - v[ab[2] "," r "," ms[q]]
