@@ -4,17 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Maps a request to its answer, per flavour. Runs on the connection's event loop. */
+/**
+ * Maps a request to its answer, per flavour: the injected HTTP errors, each flavour's route table (health,
+ * model lists, details), unknown routes and preflights; generations and embeddings are read by
+ * {@link GenerationRequest} and {@link EmbeddingRequest}. Runs on the connection's event loop.
+ */
 final class Routes {
     private Routes() {
     }
-
-    private static final int EMPTY_PROMPT_TOKENS = 1;
 
     static void dispatch(SimHandler h, SimRequest ex) {
         SimulatedBackend sim = h.sim();
@@ -91,10 +92,10 @@ final class Routes {
             return false;
         }
         switch (p) {
-            case "/api/chat" -> completion(h, ex, Gen.Kind.OLLAMA_CHAT, true);
-            case "/api/generate" -> completion(h, ex, Gen.Kind.OLLAMA_GENERATE, true);
-            case "/api/embed" -> embeddings(h, ex, Embed.OLLAMA);
-            case "/api/embeddings" -> embeddings(h, ex, Embed.OLLAMA_LEGACY);
+            case "/api/chat" -> GenerationRequest.answer(h, ex, Gen.Kind.OLLAMA_CHAT, true);
+            case "/api/generate" -> GenerationRequest.answer(h, ex, Gen.Kind.OLLAMA_GENERATE, true);
+            case "/api/embed" -> EmbeddingRequest.answer(h, ex, EmbeddingRequest.Style.OLLAMA);
+            case "/api/embeddings" -> EmbeddingRequest.answer(h, ex, EmbeddingRequest.Style.OLLAMA_LEGACY);
             case "/api/show" -> {
                 JsonNode j = object(h, ex);
                 if (j == null) {
@@ -161,9 +162,9 @@ final class Routes {
         }
         if (post) {
             switch (p) {
-                case "/api/v0/chat/completions" -> completion(h, ex, Gen.Kind.CHAT, false);
-                case "/api/v0/completions" -> completion(h, ex, Gen.Kind.COMPLETION, false);
-                case "/api/v0/embeddings" -> embeddings(h, ex, Embed.OPENAI);
+                case "/api/v0/chat/completions" -> GenerationRequest.answer(h, ex, Gen.Kind.CHAT, false);
+                case "/api/v0/completions" -> GenerationRequest.answer(h, ex, Gen.Kind.COMPLETION, false);
+                case "/api/v0/embeddings" -> EmbeddingRequest.answer(h, ex, EmbeddingRequest.Style.OPENAI);
                 default -> {
                     return false;
                 }
@@ -219,9 +220,9 @@ final class Routes {
             return false;
         }
         switch (p) {
-            case "/v1/chat/completions", "/chat/completions" -> completion(h, ex, Gen.Kind.CHAT, false);
-            case "/v1/completions", "/completions" -> completion(h, ex, Gen.Kind.COMPLETION, false);
-            case "/v1/embeddings" -> embeddings(h, ex, Embed.OPENAI);
+            case "/v1/chat/completions", "/chat/completions" -> GenerationRequest.answer(h, ex, Gen.Kind.CHAT, false);
+            case "/v1/completions", "/completions" -> GenerationRequest.answer(h, ex, Gen.Kind.COMPLETION, false);
+            case "/v1/embeddings" -> EmbeddingRequest.answer(h, ex, EmbeddingRequest.Style.OPENAI);
             default -> {
                 return false;
             }
@@ -251,200 +252,14 @@ final class Routes {
             return false;
         }
         switch (p) {
-            case "/v1/chat/completions" -> completion(h, ex, Gen.Kind.CHAT, false);
-            case "/v1/completions" -> completion(h, ex, Gen.Kind.COMPLETION, false);
-            case "/v1/embeddings" -> embeddings(h, ex, Embed.OPENAI);
+            case "/v1/chat/completions" -> GenerationRequest.answer(h, ex, Gen.Kind.CHAT, false);
+            case "/v1/completions" -> GenerationRequest.answer(h, ex, Gen.Kind.COMPLETION, false);
+            case "/v1/embeddings" -> EmbeddingRequest.answer(h, ex, EmbeddingRequest.Style.OPENAI);
             default -> {
                 return false;
             }
         }
         return true;
-    }
-
-    // ------------------------------------------------------------------------------------------ completions
-
-    static void completion(SimHandler h, SimRequest ex, Gen.Kind kind, boolean streamDefault) {
-        SimulatedBackend sim = h.sim();
-        SimFlavor f = sim.flavor();
-        JsonNode j = object(h, ex);
-        if (j == null) {
-            return;
-        }
-        String requested = text(j, "model");
-        SimModel model;
-        String echo;
-        if (f == SimFlavor.LLAMACPP) {
-            if (kind == Gen.Kind.CHAT && !j.has("messages")) {
-                h.sendError(400, "'messages' is required", null, null);
-                return;
-            }
-            if (kind == Gen.Kind.COMPLETION && !j.has("prompt")) {
-                h.sendError(400, "\"prompt\" must be provided", null, null);
-                return;
-            }
-            SimModel found = requested == null ? null : find(sim, requested);
-            List<SimModel> all = sim.models();
-            model = found != null ? found : all.isEmpty() ? SimModel.of(requested == null ? "default" : requested) : all.get(0);
-            echo = model.name();
-        } else {
-            if (requested == null || requested.isBlank()) {
-                h.sendError(400, f == SimFlavor.OLLAMA && !ex.path.startsWith("/v1/") ? "model is required"
-                        : "you must provide a model parameter", "model", null);
-                return;
-            }
-            model = find(sim, requested);
-            if (model == null) {
-                modelNotFound(h, ex, requested);
-                return;
-            }
-            echo = f == SimFlavor.OLLAMA ? requested : model.name();
-        }
-        if ((kind == Gen.Kind.OLLAMA_CHAT || kind == Gen.Kind.OLLAMA_GENERATE) && model.type() == SimModel.Type.EMBEDDINGS) {
-            h.sendError(400, "\"" + requested + "\" does not support " + (kind == Gen.Kind.OLLAMA_CHAT ? "chat" : "generate"), null, null);
-            return;
-        }
-        SimTools.Call call = kind == Gen.Kind.CHAT || kind == Gen.Kind.OLLAMA_CHAT ? SimTools.plan(j) : null;
-        if (call != null) {
-            if (kind == Gen.Kind.CHAT) {
-                SimTools.openAi(h, j, echo, promptTokens(j), call);
-            } else {
-                SimTools.ollama(h, j, echo, call);
-            }
-            return;
-        }
-        if ((kind == Gen.Kind.OLLAMA_CHAT && j.path("messages").size() == 0)
-                || (kind == Gen.Kind.OLLAMA_GENERATE && j.path("prompt").asText("").isEmpty())) {
-            send(h, b -> AnswerWire.ollamaLoad(b, kind, echo));
-            return;
-        }
-        int n = sim.tokens();
-        String finish = "stop";
-        int limit = firstPositive(j.get("max_tokens"), j.get("max_completion_tokens"), j.get("n_predict"),
-                j.path("options").get("num_predict"));
-        if (limit > 0 && limit <= n) {
-            n = limit;
-            finish = "length";
-        }
-        JsonNode s = j.get("stream");
-        boolean stream = s == null || s.isNull() ? streamDefault : s.asBoolean(streamDefault);
-        boolean includeUsage = j.path("stream_options").path("include_usage").asBoolean(false);
-        Gen g = new Gen(f, kind, model, echo, promptTokens(j), n, finish, includeUsage, ex.path.startsWith("/api/v0/"));
-        Generation.run(h, g, stream);
-    }
-
-    private static int firstPositive(JsonNode... nodes) {
-        for (JsonNode n : nodes) {
-            if (n != null && n.isNumber() && n.asInt() > 0) {
-                return n.asInt();
-            }
-        }
-        return 0;
-    }
-
-    /** A deterministic prompt-size estimate: about 4 characters a token, plus a few per message. */
-    static int promptTokens(JsonNode j) {
-        long chars = 0;
-        int messages = 0;
-        for (JsonNode m : j.path("messages")) {
-            messages++;
-            JsonNode c = m.path("content");
-            if (c.isTextual()) {
-                chars += c.asText().length();
-            } else {
-                for (JsonNode part : c) {
-                    chars += part.path("text").asText("").length();
-                }
-            }
-        }
-        JsonNode p = j.get("prompt");
-        if (p != null) {
-            if (p.isArray()) {
-                for (JsonNode e : p) {
-                    chars += e.isTextual() ? e.asText().length() : 4;
-                }
-            } else {
-                chars += p.asText("").length();
-            }
-        }
-        chars += j.path("system").asText("").length();
-        return (int) Math.max(EMPTY_PROMPT_TOKENS, chars / 4 + messages * 4L);
-    }
-
-    // ------------------------------------------------------------------------------------------ embeddings
-
-    private enum Embed { OPENAI, OLLAMA, OLLAMA_LEGACY }
-
-    private static void embeddings(SimHandler h, SimRequest ex, Embed style) {
-        SimulatedBackend sim = h.sim();
-        SimFlavor f = sim.flavor();
-        JsonNode j = object(h, ex);
-        if (j == null) {
-            return;
-        }
-        String requested = text(j, "model");
-        String echo;
-        if (f == SimFlavor.LLAMACPP) {
-            SimModel em = sim.models().stream().filter(m -> m.type() == SimModel.Type.EMBEDDINGS).findFirst().orElse(null);
-            if (em == null) {
-                h.sendError(501, "This server does not support embeddings. Start it with `--embeddings`", null, null);
-                return;
-            }
-            echo = em.name();
-        } else {
-            if (requested == null || requested.isBlank()) {
-                h.sendError(400, f == SimFlavor.OLLAMA && style != Embed.OPENAI ? "model is required"
-                        : "you must provide a model parameter", "model", null);
-                return;
-            }
-            SimModel m = find(sim, requested);
-            if (m == null) {
-                modelNotFound(h, ex, requested);
-                return;
-            }
-            echo = f == SimFlavor.OLLAMA ? requested : m.name();
-        }
-        if (style == Embed.OLLAMA_LEGACY) {
-            String prompt = j.path("prompt").asText("");
-            send(h, b -> EmbeddingWire.ollamaLegacyEmbedding(b, prompt));
-            return;
-        }
-        List<String> inputs = new ArrayList<>();
-        JsonNode in = j.get("input");
-        if (in == null || in.isNull()) {
-            if (style == Embed.OLLAMA) {
-                send(h, b -> EmbeddingWire.ollamaEmbed(b, echo, List.of(), 0, 0));
-            } else {
-                h.sendError(400, f == SimFlavor.LLAMACPP ? "\"input\" must be provided" : "'input' is a required property", "input", null);
-            }
-            return;
-        }
-        if (in.isTextual()) {
-            inputs.add(in.asText());
-        } else if (in.isArray()) {
-            boolean tokens = in.size() > 0 && in.get(0).isNumber();
-            if (tokens) {
-                inputs.add(in.toString());
-            } else {
-                for (JsonNode e : in) {
-                    inputs.add(e.isTextual() ? e.asText() : e.toString());
-                }
-            }
-        } else {
-            h.sendError(400, "invalid input type", "input", null);
-            return;
-        }
-        int tokens = 0;
-        for (String s : inputs) {
-            tokens += Math.max(1, s.length() / 4);
-        }
-        int promptTokens = tokens;
-        long start = System.nanoTime();
-        if (style == Embed.OLLAMA) {
-            send(h, b -> EmbeddingWire.ollamaEmbed(b, echo, inputs, promptTokens, System.nanoTime() - start));
-        } else {
-            boolean base64 = "base64".equals(j.path("encoding_format").asText(""));
-            send(h, b -> EmbeddingWire.openAiEmbeddings(b, f, echo, inputs, promptTokens, base64));
-        }
     }
 
     // ------------------------------------------------------------------------------------------ helpers
@@ -470,13 +285,13 @@ final class Routes {
         return null;
     }
 
-    private static String text(JsonNode j, String field) {
+    static String text(JsonNode j, String field) {
         JsonNode n = j.get(field);
         return n != null && n.isTextual() ? n.asText() : null;
     }
 
     /** The request body as a JSON object, or null after answering the flavour's parse error. */
-    private static JsonNode object(SimHandler h, SimRequest ex) {
+    static JsonNode object(SimHandler h, SimRequest ex) {
         SimFlavor f = h.sim().flavor();
         if (ex.jsonError != null) {
             if (f == SimFlavor.LLAMACPP) {
@@ -498,7 +313,7 @@ final class Routes {
         return ex.json;
     }
 
-    private static void modelNotFound(SimHandler h, SimRequest ex, String model) {
+    static void modelNotFound(SimHandler h, SimRequest ex, String model) {
         switch (h.sim().flavor()) {
             case OLLAMA -> h.sendError(404, "model \"" + model + "\" not found, try pulling it first", null, null);
             case OPENAI -> h.sendError(404, "The model `" + model + "` does not exist or you do not have access to it.",
@@ -532,11 +347,11 @@ final class Routes {
         h.sendFull(200, "text/html", h.buffer(), false, extra);
     }
 
-    private interface Writer {
+    interface Writer {
         void write(ByteBuf b);
     }
 
-    private static void send(SimHandler h, Writer w) {
+    static void send(SimHandler h, Writer w) {
         ByteBuf b = h.buffer();
         try {
             w.write(b);

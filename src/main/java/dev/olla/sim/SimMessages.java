@@ -41,7 +41,7 @@ final class SimMessages {
                 }
                 JsonNode j = body(h, ex);
                 if (j != null) {
-                    reply(h, "{\"input_tokens\":" + (TEMPLATE_TOKENS + Math.max(1, Routes.promptTokens(j) - 4 * j.path("messages").size())) + "}");
+                    reply(h, "{\"input_tokens\":" + (TEMPLATE_TOKENS + Math.max(1, GenerationRequest.promptTokens(j) - 4 * j.path("messages").size())) + "}");
                 }
             }
             case "/tokenize" -> {
@@ -108,7 +108,7 @@ final class SimMessages {
             n = max;
             stop = "max_tokens";
         }
-        int input = Routes.promptTokens(j);
+        int input = GenerationRequest.promptTokens(j);
         String id = (sim.flavor() == SimFlavor.LLAMACPP ? "chatcmpl-" : "msg_") + Gen.randomAlnum(24);
         SimTools.Call call = toolCall(j);
         boolean stream = j.path("stream").asBoolean(false);
