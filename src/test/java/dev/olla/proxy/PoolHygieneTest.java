@@ -20,8 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Backend connection pool hygiene over real sockets, both engines: idle connections are swept after
- * connection_keep_alive, open connections per endpoint are capped, and a POST written to a reused
- * connection that then died is not sent to that endpoint again.
+ * connection_keep_alive, open connections per endpoint are capped (a stream waiting for a slot hears SSE
+ * keep-alives meanwhile), and a POST written to a reused connection that then died is not sent to that
+ * endpoint again.
  */
 class PoolHygieneTest {
     ScriptedBackend backend;
@@ -105,6 +106,40 @@ class PoolHygieneTest {
         assertThat(backend.requests()).hasSize(8);
         assertThat(maxOpen.get()).as("open connections, as the pool counts them").isBetween(1, 2);
         assertThat(backend.maxConcurrentRequests()).as("requests at the backend at once").isLessThanOrEqualTo(2);
+        awaitTrue(() -> inFlight() == 0, 2000);
+    }
+
+    /** A streamed chat answer as an OpenAI backend sends it, 1.2 s after the request. */
+    static boolean slowStream(ScriptedBackend.Request r, java.io.OutputStream out) throws Exception {
+        Thread.sleep(1200);
+        String body = "data: {\"choices\":[{\"delta\":{\"content\":\"pool-tok\"}}]}\n\ndata: [DONE]\n\n";
+        out.write(ascii("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: " + body.length()
+                + "\r\n\r\n" + body));
+        return true;
+    }
+
+    @ParameterizedTest(name = "{0} engine")
+    @ValueSource(strings = {"sherpa", "olla"})
+    void aStreamWaitingForAConnectionSlotGetsKeepAlivesThenItsStream(String engine) throws Exception {
+        // the cap is reached: the second stream waits for the first one's connection, and its client
+        // hears SSE keep-alives meanwhile instead of silence
+        start(engine, PoolHygieneTest::slowStream, "max_connections_per_endpoint", 1, "sse_keepalive_interval", "100ms");
+        String chat = "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        try (dev.olla.RawHttp first = new dev.olla.RawHttp(olla.port());
+             dev.olla.RawHttp second = new dev.olla.RawHttp(olla.port())) {
+            first.send("POST", "/olla/openai/v1/chat/completions", chat);
+            awaitTrue(() -> backend.requests().size() == 1, 5000);
+            second.send("POST", "/olla/openai/v1/chat/completions", chat);
+            for (dev.olla.RawHttp c : List.of(second, first)) { // second first: its reads are timed as they come
+                assertThat(c.readUntil("\r\n0\r\n\r\n", 10_000)).as(c.text()).isTrue();
+                assertThat(c.text()).startsWith("HTTP/1.1 200").contains("pool-tok").contains("data: [DONE]");
+            }
+            String body = second.text().substring(second.text().indexOf("\r\n\r\n") + 4);
+            assertThat(body.indexOf(": keep-alive\n\n")).as(body).isGreaterThanOrEqualTo(0).isLessThan(body.indexOf("data: {"));
+            assertThat(second.reads().get(0).atMillis()).as("a keep-alive while the slot is still taken (it frees after 1.2 s)")
+                    .isLessThan(900);
+        }
+        assertThat(backend.maxConcurrentRequests()).as("one connection at a time").isEqualTo(1);
         awaitTrue(() -> inFlight() == 0, 2000);
     }
 
