@@ -195,19 +195,29 @@ class FirstTokenTest {
         assertThat(bad.failures()).as("the endpoint that failed is blamed").isEqualTo(1);
     }
 
+    /**
+     * The first endpoint fails in {@code mode} before its first token, the second answers: the client must
+     * get one clean stream from the second ({@link #oneCleanStreamFromTheSecond}). Returns the response body.
+     */
+    String failsOverInvisibly(Mode mode, String engine, String type, String path, String request, Object... proxy)
+            throws Exception {
+        ScriptedBackend first = backend("first", mode);
+        ScriptedBackend second = backend("second", Mode.GOOD);
+        olla(engine, type, List.of(first, second), proxy);
+        try (RawHttp c = new RawHttp(olla.port())) {
+            c.send("POST", path, request);
+            oneCleanStreamFromTheSecond(c, first, second);
+            return body(c.text());
+        }
+    }
+
     // ------------------------------------------------------------------ (a) (b) (c): invisible failover
 
     @ParameterizedTest(name = "{0} engine")
     @ValueSource(strings = {"sherpa", "olla"})
     void anErrorEventFirstFailsOverInvisibly(String engine) throws Exception {
-        ScriptedBackend first = backend("first", Mode.ERROR_FIRST);
-        ScriptedBackend second = backend("second", Mode.GOOD);
-        olla(engine, "openai-compatible", List.of(first, second));
-        try (RawHttp c = new RawHttp(olla.port())) {
-            c.send("POST", "/olla/openai/v1/chat/completions", CHAT);
-            oneCleanStreamFromTheSecond(c, first, second);
-            assertThat(body(c.text())).contains("data: [DONE]");
-        }
+        assertThat(failsOverInvisibly(Mode.ERROR_FIRST, engine, "openai-compatible", "/olla/openai/v1/chat/completions", CHAT))
+                .contains("data: [DONE]");
         assertThat(olla.olla().proxy().stats().holds()).isEqualTo(1);
         String metrics = olla.get("/internal/metrics").body();
         assertThat(metrics).contains("olla_proxy_first_token_failovers_total 1\n")
@@ -221,13 +231,7 @@ class FirstTokenTest {
     @ParameterizedTest(name = "{0} engine")
     @ValueSource(strings = {"sherpa", "olla"})
     void aResetAfterTheRoleChunkFailsOverInvisibly(String engine) throws Exception {
-        ScriptedBackend first = backend("first", Mode.RESET_AFTER_ROLE);
-        ScriptedBackend second = backend("second", Mode.GOOD);
-        olla(engine, "openai-compatible", List.of(first, second));
-        try (RawHttp c = new RawHttp(olla.port())) {
-            c.send("POST", "/olla/openai/v1/chat/completions", CHAT);
-            oneCleanStreamFromTheSecond(c, first, second);
-        }
+        failsOverInvisibly(Mode.RESET_AFTER_ROLE, engine, "openai-compatible", "/olla/openai/v1/chat/completions", CHAT);
     }
 
     @ParameterizedTest(name = "{0} engine")
@@ -236,7 +240,7 @@ class FirstTokenTest {
         ScriptedBackend first = backend("first", Mode.STALL_AFTER_ROLE);
         ScriptedBackend second = backend("second", Mode.GOOD);
         olla(engine, "openai-compatible", List.of(first, second), "first_token_timeout", "300ms");
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(); // timed from the request, not from Olla's start
         try (RawHttp c = new RawHttp(olla.port())) {
             c.send("POST", "/olla/openai/v1/chat/completions", CHAT);
             oneCleanStreamFromTheSecond(c, first, second);
@@ -248,25 +252,14 @@ class FirstTokenTest {
     @ParameterizedTest(name = "{0} engine")
     @ValueSource(strings = {"sherpa", "olla"})
     void anOllamaErrorLineFirstFailsOverInvisibly(String engine) throws Exception {
-        ScriptedBackend first = backend("first", Mode.ERROR_FIRST);
-        ScriptedBackend second = backend("second", Mode.GOOD);
-        olla(engine, "ollama", List.of(first, second));
-        try (RawHttp c = new RawHttp(olla.port())) {
-            c.send("POST", "/olla/ollama/api/chat", CHAT.replace("\"stream\":true,", "")); // streams by default
-            oneCleanStreamFromTheSecond(c, first, second);
-            assertThat(body(c.text())).contains("\"done\":true").doesNotContain("keep-alive");
-        }
+        String streamsByDefault = CHAT.replace("\"stream\":true,", "");
+        assertThat(failsOverInvisibly(Mode.ERROR_FIRST, engine, "ollama", "/olla/ollama/api/chat", streamsByDefault))
+                .contains("\"done\":true").doesNotContain("keep-alive");
     }
 
     @Test
     void a200WithAnErrorBodyFailsOverInvisibly() throws Exception {
-        ScriptedBackend first = backend("first", Mode.ERROR_200);
-        ScriptedBackend second = backend("second", Mode.GOOD);
-        olla("olla", "openai-compatible", List.of(first, second));
-        try (RawHttp c = new RawHttp(olla.port())) {
-            c.send("POST", "/olla/openai/v1/chat/completions", CHAT);
-            oneCleanStreamFromTheSecond(c, first, second);
-        }
+        failsOverInvisibly(Mode.ERROR_200, "olla", "openai-compatible", "/olla/openai/v1/chat/completions", CHAT);
     }
 
     @Test
