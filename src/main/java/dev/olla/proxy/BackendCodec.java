@@ -13,7 +13,9 @@ import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.util.AsciiString;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -48,9 +50,44 @@ final class BackendCodec extends CombinedChannelDuplexHandler<HttpResponseDecode
         }
     }
 
+    /**
+     * Response header names backends commonly send, in the spellings they send them (Go and llama.cpp
+     * capitalise, Python servers lower-case): decoded as these shared constants (hash computed once)
+     * instead of a new copy per header. Matched byte for byte, so the spelling relayed never changes.
+     */
+    private static final AsciiString[] COMMON = names("Content-Type", "Content-Length", "Date", "Server",
+            "Connection", "Keep-Alive", "Transfer-Encoding", "Vary", "Cache-Control", "Access-Control-Allow-Origin",
+            "content-type", "content-length", "date", "server", "connection", "transfer-encoding", "vary",
+            "x-request-id");
+
+    private static AsciiString[] names(String... names) {
+        AsciiString[] a = new AsciiString[names.length];
+        for (int i = 0; i < names.length; i++) {
+            a[i] = AsciiString.cached(names[i]);
+        }
+        return a;
+    }
+
+    /** The shared constant spelt exactly as {@code sb[start, start + length)}, or null. */
+    static AsciiString common(byte[] sb, int start, int length) {
+        for (AsciiString c : COMMON) {
+            if (c.length() == length
+                    && Arrays.equals(c.array(), c.arrayOffset(), c.arrayOffset() + length, sb, start, start + length)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
     private final class Decoder extends HttpResponseDecoder {
         Decoder(HttpDecoderConfig config) {
             super(config);
+        }
+
+        @Override
+        protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+            AsciiString c = common(sb, start, length);
+            return c != null ? c : super.splitHeaderName(sb, start, length);
         }
 
         @Override

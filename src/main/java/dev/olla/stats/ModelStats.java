@@ -122,7 +122,10 @@ public final class ModelStats {
             case FALLBACK -> e.fallbacks.increment();
             default -> { }
         }
-        e.lastRequestedMillis.set(System.currentTimeMillis());
+        long now = System.currentTimeMillis();
+        if (e.lastRequestedMillis.getOpaque() != now) {
+            e.lastRequestedMillis.setRelease(now); // a display value: no fence per request, no store when unchanged
+        }
         return model;
     }
 

@@ -50,7 +50,7 @@ public final class TokenStats {
                 long gen = m.generationNanos(endNanos);
                 if (gen > 0) {
                     generationNanos.add(gen);
-                    lastTokensPerSecondMilli.set((long) (completion * 1e12 / gen));
+                    lastTokensPerSecondMilli.setRelease((long) (completion * 1e12 / gen)); // display value, no fence
                 }
             }
             long ttft = m.ttftNanos();

@@ -23,6 +23,17 @@ class BackendCodecTest {
     }
 
     @Test
+    void commonHeaderNamesAreMatchedByExactSpellingOnly() {
+        byte[] line = "xContent-Typex content-type CONTENT-TYPE Content-Typ".getBytes(StandardCharsets.US_ASCII);
+        Object upper = BackendCodec.common(line, 1, 12);
+        assertThat(upper).hasToString("Content-Type")
+                .isSameAs(BackendCodec.common("Content-Type".getBytes(StandardCharsets.US_ASCII), 0, 12));
+        assertThat((Object) BackendCodec.common(line, 15, 12)).hasToString("content-type");
+        assertThat((Object) BackendCodec.common(line, 28, 12)).isNull();
+        assertThat((Object) BackendCodec.common(line, 41, 11)).isNull();
+    }
+
+    @Test
     void writesTheRequestAndReadsAHeadResponseWithoutBodyThenTheNextWithItsBody() {
         EmbeddedChannel ch = new EmbeddedChannel(new BackendCodec(new HttpDecoderConfig()));
         DefaultFullHttpRequest head = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.HEAD, "/a");
@@ -41,12 +52,17 @@ class BackendCodecTest {
                 + "POST /b HTTP/1.1\r\nHost: b:1\r\nContent-Length: 2\r\n\r\n{}");
 
         ch.writeInbound(ascii("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
-                + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"));
+                + "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nDATE: today\r\nX-Custom: a\r\nserver: py\r\n\r\nhello"));
         assertThat((Object) ch.readInbound()).isInstanceOf(HttpResponse.class);
         LastHttpContent empty = ch.readInbound(); // the HEAD answer ends at its head
         assertThat(empty.content().readableBytes()).isZero();
         empty.release();
-        assertThat((Object) ch.readInbound()).isInstanceOf(HttpResponse.class);
+        HttpResponse second = ch.readInbound();
+        // names keep the backend's spelling, shared constants or not
+        java.util.List<String> names = new java.util.ArrayList<>();
+        second.headers().iteratorCharSequence().forEachRemaining(e -> names.add(e.getKey().toString()));
+        assertThat(names).containsExactly("content-length", "DATE", "X-Custom", "server");
+        assertThat(second.headers().get("Date")).isEqualTo("today");
         HttpContent body = ch.readInbound();
         assertThat(body.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
         body.release();
