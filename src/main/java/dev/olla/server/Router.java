@@ -64,7 +64,48 @@ public final class Router {
     public Router prefix(String prefix, Handler handler, boolean proxyRoute) {
         prefixes.add(new PrefixRoute(prefix, new Route(Set.of(), handler, proxyRoute)));
         prefixes.sort(Comparator.comparingInt((PrefixRoute p) -> p.prefix.length()).reversed());
+        index();
         return this;
+    }
+
+    /**
+     * Prefixes with at least three '/' grouped by their text up to the third one: a path can only
+     * start with the prefixes of its own group, and any of them is longer than every prefix with
+     * fewer slashes that it also starts with. So resolving looks at one group, then the short ones,
+     * instead of testing every prefix (dozens: one per profile and per model-retrieve path);
+     * longest first within each, as the whole list is sorted.
+     */
+    private Map<String, PrefixRoute[]> byThirdSlash = Map.of();
+    private PrefixRoute[] shortPrefixes = new PrefixRoute[0];
+
+    private void index() {
+        Map<String, List<PrefixRoute>> groups = new HashMap<>();
+        List<PrefixRoute> shorter = new ArrayList<>();
+        for (PrefixRoute p : prefixes) {
+            int k = thirdSlash(p.prefix);
+            if (k < 0) {
+                shorter.add(p);
+            } else {
+                groups.computeIfAbsent(p.prefix.substring(0, k + 1), x -> new ArrayList<>()).add(p);
+            }
+        }
+        Map<String, PrefixRoute[]> index = new HashMap<>();
+        groups.forEach((key, list) -> index.put(key, list.toArray(PrefixRoute[]::new)));
+        byThirdSlash = index;
+        shortPrefixes = shorter.toArray(PrefixRoute[]::new);
+    }
+
+    /** Index of the third '/' in {@code s}, or -1. */
+    private static int thirdSlash(String s) {
+        int from = 0;
+        for (int n = 0; n < 3; n++) {
+            int i = s.indexOf('/', from);
+            if (i < 0) {
+                return -1;
+            }
+            from = i + 1;
+        }
+        return from - 1;
     }
 
     /**
@@ -108,7 +149,16 @@ public final class Router {
             }
             return NOT_ALLOWED;
         }
-        for (PrefixRoute p : prefixes) {
+        int k = thirdSlash(path);
+        PrefixRoute[] group = k < 0 ? null : byThirdSlash.get(path.substring(0, k + 1));
+        if (group != null) {
+            for (PrefixRoute p : group) {
+                if (path.startsWith(p.prefix)) {
+                    return p.route.allows(method) ? p.route.match : NOT_ALLOWED;
+                }
+            }
+        }
+        for (PrefixRoute p : shortPrefixes) {
             if (path.startsWith(p.prefix)) {
                 return p.route.allows(method) ? p.route.match : NOT_ALLOWED;
             }
