@@ -146,17 +146,11 @@ final class AnswerWire {
 
     static void ollamaFinal(JsonGenerator g, Gen x, String text) throws IOException {
         g.writeStartObject();
-        g.writeStringField("model", x.modelName);
-        g.writeStringField("created_at", Instant.now().toString());
+        ollamaHead(g, x, text);
         if (x.kind == Gen.Kind.OLLAMA_CHAT) {
-            g.writeObjectFieldStart("message");
-            g.writeStringField("role", "assistant");
-            g.writeStringField("content", text);
-            g.writeEndObject();
             g.writeStringField("done_reason", x.finishReason);
             g.writeBooleanField("done", true);
         } else {
-            g.writeStringField("response", text);
             g.writeBooleanField("done", true);
             g.writeStringField("done_reason", x.finishReason);
             g.writeArrayFieldStart("context");
@@ -166,6 +160,46 @@ final class AnswerWire {
             g.writeEndArray();
         }
         ollamaTimings(g, x);
+        g.writeEndObject();
+    }
+
+    /**
+     * The fields an Ollama answer line opens with, after its '{': model, created_at, then the text as
+     * {@code message} (chat) or {@code response} (generate). Shared by whole answers and stream lines.
+     */
+    static void ollamaHead(JsonGenerator g, Gen x, String text) throws IOException {
+        g.writeStringField("model", x.modelName);
+        g.writeStringField("created_at", Instant.now().toString());
+        if (x.kind == Gen.Kind.OLLAMA_CHAT) {
+            g.writeObjectFieldStart("message");
+            g.writeStringField("role", "assistant");
+            g.writeStringField("content", text);
+            g.writeEndObject();
+        } else {
+            g.writeStringField("response", text);
+        }
+    }
+
+    /** How an OpenAI-style whole answer opens (after its '{'): id, object, created, model, Ollama's fingerprint. */
+    private static void openAiHead(JsonGenerator g, Gen x, String object) throws IOException {
+        g.writeStringField("id", x.id);
+        g.writeStringField("object", object);
+        g.writeNumberField("created", x.created);
+        g.writeStringField("model", x.modelName);
+        if (x.flavor == SimFlavor.OLLAMA) {
+            g.writeStringField("system_fingerprint", "fp_ollama");
+        }
+    }
+
+    /** How llama.cpp ends a whole answer after its choices: its own field order, usage, id, timings, '}'. */
+    private static void llamacppTail(JsonGenerator g, Gen x, String object) throws IOException {
+        g.writeNumberField("created", x.created);
+        g.writeStringField("model", x.modelName);
+        g.writeStringField("system_fingerprint", LLAMACPP_BUILD);
+        g.writeStringField("object", object);
+        usage(g, x);
+        g.writeStringField("id", x.id);
+        timings(g, x);
         g.writeEndObject();
     }
 
@@ -199,23 +233,10 @@ final class AnswerWire {
             assistantMessage(g, x, text);
             g.writeEndObject();
             g.writeEndArray();
-            g.writeNumberField("created", x.created);
-            g.writeStringField("model", x.modelName);
-            g.writeStringField("system_fingerprint", LLAMACPP_BUILD);
-            g.writeStringField("object", "chat.completion");
-            usage(g, x);
-            g.writeStringField("id", x.id);
-            timings(g, x);
-            g.writeEndObject();
+            llamacppTail(g, x, "chat.completion");
             return;
         }
-        g.writeStringField("id", x.id);
-        g.writeStringField("object", "chat.completion");
-        g.writeNumberField("created", x.created);
-        g.writeStringField("model", x.modelName);
-        if (x.flavor == SimFlavor.OLLAMA) {
-            g.writeStringField("system_fingerprint", "fp_ollama");
-        }
+        openAiHead(g, x, "chat.completion");
         g.writeArrayFieldStart("choices");
         g.writeStartObject();
         g.writeNumberField("index", 0);
@@ -296,23 +317,10 @@ final class AnswerWire {
             g.writeArrayFieldStart("choices");
             textChoice(g, x, text, x.finishReason);
             g.writeEndArray();
-            g.writeNumberField("created", x.created);
-            g.writeStringField("model", x.modelName);
-            g.writeStringField("system_fingerprint", LLAMACPP_BUILD);
-            g.writeStringField("object", "text_completion");
-            usage(g, x);
-            g.writeStringField("id", x.id);
-            timings(g, x);
-            g.writeEndObject();
+            llamacppTail(g, x, "text_completion");
             return;
         }
-        g.writeStringField("id", x.id);
-        g.writeStringField("object", "text_completion");
-        g.writeNumberField("created", x.created);
-        g.writeStringField("model", x.modelName);
-        if (x.flavor == SimFlavor.OLLAMA) {
-            g.writeStringField("system_fingerprint", "fp_ollama");
-        }
+        openAiHead(g, x, "text_completion");
         g.writeArrayFieldStart("choices");
         textChoice(g, x, text, x.finishReason);
         g.writeEndArray();

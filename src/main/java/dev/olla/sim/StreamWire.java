@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.buffer.ByteBuf;
 
 import java.io.IOException;
-import java.time.Instant;
 
 import static dev.olla.sim.AnswerWire.ollamaFinal;
 import static dev.olla.sim.AnswerWire.textChoice;
@@ -69,16 +68,7 @@ final class StreamWire {
     private static void ollamaLine(ByteBuf out, Gen x, String t) {
         json(out, g -> {
             g.writeStartObject();
-            g.writeStringField("model", x.modelName);
-            g.writeStringField("created_at", Instant.now().toString());
-            if (x.kind == Gen.Kind.OLLAMA_CHAT) {
-                g.writeObjectFieldStart("message");
-                g.writeStringField("role", "assistant");
-                g.writeStringField("content", t);
-                g.writeEndObject();
-            } else {
-                g.writeStringField("response", t);
-            }
+            AnswerWire.ollamaHead(g, x, t);
             g.writeBooleanField("done", false);
             g.writeEndObject();
         });
