@@ -1,8 +1,6 @@
 package dev.olla.state;
 
 import dev.olla.config.OllaConfig;
-import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
@@ -364,68 +362,22 @@ public final class RedisState implements SharedState {
 
     @Override
     public RateBuckets rateBuckets(Duration idleExpiry) {
-        return new RedisBuckets(new MemoryBuckets(idleExpiry));
+        return new RedisBuckets(this, new MemoryBuckets(idleExpiry));
     }
 
-    /** Bucket4j buckets in Redis ({@code <prefix>rl:<key>|<capacity>/<per minute>}), local while degraded. */
-    private final class RedisBuckets implements RateBuckets {
-        private final MemoryBuckets local;
+    /** Bucket4j's proxy manager while Redis is in use; null while degraded (decide locally). */
+    AsyncProxyManager<String> bucketManager() {
+        AsyncProxyManager<String> manager = bucketManager;
+        return manager == null || degraded.get() ? null : manager;
+    }
 
-        RedisBuckets(MemoryBuckets local) {
-            this.local = local;
-        }
+    String keyPrefix() {
+        return prefix;
+    }
 
-        private io.github.bucket4j.distributed.AsyncBucketProxy shared(String key, int capacity, int perMinute) {
-            AsyncProxyManager<String> manager = bucketManager;
-            if (manager == null || degraded.get()) {
-                return null;
-            }
-            BucketConfiguration config = BucketConfiguration.builder()
-                    .addLimit(l -> l.capacity(capacity).refillGreedy(perMinute, Duration.ofMinutes(1))).build();
-            return manager.builder().build(prefix + "rl:" + key + "|" + capacity + "/" + perMinute,
-                    () -> CompletableFuture.completedFuture(config));
-        }
-
-        @Override
-        public CompletableFuture<ConsumptionProbe> tryConsume(String key, int capacity, int perMinute) {
-            CompletableFuture<ConsumptionProbe> f;
-            try {
-                io.github.bucket4j.distributed.AsyncBucketProxy b = shared(key, capacity, perMinute);
-                if (b == null) {
-                    localDecisions.increment();
-                    return local.tryConsume(key, capacity, perMinute);
-                }
-                f = b.tryConsumeAndReturnRemaining(1);
-            } catch (RuntimeException e) {
-                f = CompletableFuture.failedFuture(e);
-            }
-            return f.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).handle((probe, e) -> {
-                if (e == null && probe != null) {
-                    return probe;
-                }
-                failed(e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
-                localDecisions.increment();
-                return local.consume(key, capacity, perMinute);
-            });
-        }
-
-        @Override
-        public void refund(String key, int capacity, int perMinute) {
-            try {
-                io.github.bucket4j.distributed.AsyncBucketProxy b = shared(key, capacity, perMinute);
-                if (b == null) {
-                    local.refund(key, capacity, perMinute);
-                } else {
-                    b.addTokens(1).whenComplete((v, e) -> {
-                        if (e != null) {
-                            failed(e);
-                        }
-                    });
-                }
-            } catch (RuntimeException e) {
-                failed(e);
-            }
-        }
+    /** A rate check decided by the local copy (Redis degraded or too slow). */
+    void decidedLocally() {
+        localDecisions.increment();
     }
 
     @Override
