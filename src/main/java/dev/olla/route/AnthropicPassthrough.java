@@ -7,8 +7,8 @@ import dev.olla.model.ModelRegistry;
 import dev.olla.model.UnifiedModel;
 import dev.olla.profile.Profile;
 import dev.olla.proxy.ForwardPlan;
+import dev.olla.translate.AnthropicErrors;
 import dev.olla.translate.AnthropicRequest;
-import dev.olla.translate.AnthropicTranslator;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -138,7 +138,7 @@ final class AnthropicPassthrough {
 
         @Override
         public byte[] error(int status, byte[] body) {
-            return AnthropicTranslator.passthroughError(status, body, requestId);
+            return AnthropicErrors.passthroughError(status, body, requestId);
         }
     }
 }

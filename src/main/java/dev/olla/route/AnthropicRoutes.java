@@ -13,6 +13,8 @@ import dev.olla.proxy.RouteTarget;
 import dev.olla.server.Exchange;
 import dev.olla.server.Router;
 import dev.olla.stats.TranslatorStats;
+import dev.olla.translate.AnthropicErrors;
+import dev.olla.translate.AnthropicLocal;
 import dev.olla.translate.AnthropicRequest;
 import dev.olla.translate.AnthropicTranslator;
 import dev.olla.translate.StreamConverter;
@@ -81,7 +83,7 @@ public final class AnthropicRoutes {
         AnthropicRoutes r = new AnthropicRoutes(cfg, endpoints, profiles, models, proxy);
         router.prefix(BASE + "/", r::dispatch, true);
         // Errors the server answers before a handler runs (413, 429, 431, 501) in the envelope too.
-        router.errorBody(BASE + "/", (e, requestId) -> AnthropicTranslator.error(e.status().code(), e.message(), requestId));
+        router.errorBody(BASE + "/", (e, requestId) -> AnthropicErrors.error(e.status().code(), e.message(), requestId));
     }
 
     /** One handler for the family, so that 404 and 405 are Anthropic-shaped too. */
@@ -158,7 +160,7 @@ public final class AnthropicRoutes {
     private void translate(Exchange ex, AnthropicRequest req) {
         byte[] body = AnthropicTranslator.toOpenAiRequest(req);
         proxy.forward(ex, translated, new ForwardPlan("/v1/chat/completions", Unpooled.wrappedBuffer(body),
-                new Translation(req, ex.requestId()), AnthropicTranslator::error, null));
+                new Translation(req, ex.requestId()), AnthropicErrors::error, null));
     }
 
     /**
@@ -189,7 +191,7 @@ public final class AnthropicRoutes {
             }
         };
         proxy.forward(ex, target, new ForwardPlan(path, null, new AnthropicPassthrough.Errors(ex.requestId()),
-                AnthropicTranslator::error, Map.of("X-Olla-Mode", "passthrough"), fallback),
+                AnthropicErrors::error, Map.of("X-Olla-Mode", "passthrough"), fallback),
                 s -> names.contains(s.name()));
     }
 
@@ -217,7 +219,7 @@ public final class AnthropicRoutes {
     private void countTokens(Exchange ex) {
         AnthropicRequest req;
         try {
-            req = AnthropicTranslator.parseCountTokens(ByteBufUtil.getBytes(ex.body()));
+            req = AnthropicLocal.parseCountTokens(ByteBufUtil.getBytes(ex.body()));
         } catch (TranslationException e) {
             error(ex, e.status(), e.getMessage());
             return;
@@ -234,7 +236,7 @@ public final class AnthropicRoutes {
 
     private static void estimate(Exchange ex, AnthropicRequest req) {
         ex.responseHeaders().set("X-Olla-Token-Count", "estimate");
-        ex.respond(HttpResponseStatus.OK, "application/json", AnthropicTranslator.countTokens(req));
+        ex.respond(HttpResponseStatus.OK, "application/json", AnthropicLocal.countTokens(req));
     }
 
     private List<String> routableIds() {
@@ -248,7 +250,7 @@ public final class AnthropicRoutes {
     }
 
     private void models(Exchange ex) {
-        ex.respond(HttpResponseStatus.OK, "application/json", AnthropicTranslator.modelsList(routableIds(), started));
+        ex.respond(HttpResponseStatus.OK, "application/json", AnthropicLocal.modelsList(routableIds(), started));
     }
 
     /** {@code GET /v1/models/{id}}: one model object, or 404 {@code not_found_error}. */
@@ -260,12 +262,12 @@ public final class AnthropicRoutes {
             error(ex, 404, "model: " + id + " not found; list available models at /olla/anthropic/v1/models");
             return;
         }
-        ex.respond(HttpResponseStatus.OK, "application/json", AnthropicTranslator.model(found, started));
+        ex.respond(HttpResponseStatus.OK, "application/json", AnthropicLocal.model(found, started));
     }
 
     private static void error(Exchange ex, int status, String message) {
         ex.respond(HttpResponseStatus.valueOf(status), "application/json",
-                AnthropicTranslator.error(status, message, ex.requestId()));
+                AnthropicErrors.error(status, message, ex.requestId()));
     }
 
     /** OpenAI answers back into Anthropic ones, for one request. */
@@ -277,7 +279,7 @@ public final class AnthropicRoutes {
         Translation(AnthropicRequest req, String requestId) {
             this.model = req.model();
             this.requestId = requestId;
-            this.stream = AnthropicTranslator.streamConverter(req.model(), AnthropicTranslator.estimateInputTokens(req));
+            this.stream = AnthropicTranslator.streamConverter(req.model(), AnthropicLocal.estimateInputTokens(req));
         }
 
         @Override
@@ -307,7 +309,7 @@ public final class AnthropicRoutes {
 
         @Override
         public byte[] error(int status, byte[] body) {
-            return AnthropicTranslator.backendError(status, body, requestId);
+            return AnthropicErrors.backendError(status, body, requestId);
         }
     }
 }

@@ -6,11 +6,6 @@ import static dev.olla.translate.Jsons.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -23,7 +18,6 @@ public final class AnthropicTranslator {
     static final String MODEL_EMPTY = "model field must not be empty";
     private static final String INVALID = "invalid request: ";
     private static final String UNPARSEABLE = "failed to parse Anthropic request: ";
-    private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX");
 
     private AnthropicTranslator() {}
 
@@ -270,177 +264,8 @@ public final class AnthropicTranslator {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // Errors
 
-    /**
-     * {@code {"type":"error","error":{"type":T,"message":M},"request_id":id}}; {@code request_id} is left out when
-     * null or empty. The proxy also sets the {@code request-id} header.
-     */
-    public static byte[] error(int status, String message, String requestId) {
-        ObjectNode out = Jsons.object();
-        out.put("type", "error");
-        ObjectNode err = out.putObject("error");
-        err.put("type", errorType(status));
-        err.put("message", message == null ? "" : message);
-        if (requestId != null && !requestId.isEmpty()) {
-            out.put("request_id", requestId);
-        }
-        return Jsons.bytes(out);
-    }
-
-    /** The Anthropic error type for an HTTP status. */
-    public static String errorType(int status) {
-        return switch (status) {
-            case 400 -> "invalid_request_error";
-            case 401 -> "authentication_error";
-            case 403 -> "permission_error";
-            case 404 -> "not_found_error";
-            case 413 -> "request_too_large";
-            case 429 -> "rate_limit_error";
-            case 408, 504 -> "timeout_error";
-            case 529 -> "overloaded_error";
-            default -> "api_error";
-        };
-    }
-
-    /**
-     * A backend's failure body as an Anthropic envelope with the same status: the backend's {@code error.message}
-     * (also accepted: a string {@code error}, a top-level {@code message}), else {@code Backend error}.
-     */
-    public static byte[] backendError(int status, byte[] backendBody, String requestId) {
-        String message = null;
-        JsonNode root = Jsons.read(backendBody);
-        if (root != null && root.isObject()) {
-            JsonNode err = root.get("error");
-            if (err != null && err.isObject()) {
-                message = nonEmptyText(err.get("message"));
-            } else {
-                message = nonEmptyText(err);
-            }
-            if (message == null) {
-                message = nonEmptyText(root.get("message"));
-            }
-        }
-        return error(status, message != null ? message : "Backend error", requestId);
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // count_tokens, models
-
-    /** A passthrough backend's error: kept when it is already an Anthropic envelope, else {@link #backendError}. */
-    public static byte[] passthroughError(int status, byte[] body, String requestId) {
-        JsonNode root = Jsons.read(body);
-        if (root != null && "error".equals(text(root.get("type"))) && root.path("error").isObject()) {
-            return body;
-        }
-        return backendError(status, body, requestId);
-    }
-
-    /**
-     * Validates a count_tokens body as Anthropic does: a JSON object with a non-empty string {@code model}
-     * and a {@code messages} array of objects, each with a string {@code role} and a string or array
-     * {@code content}; {@code system} a string or array, {@code tools} an array of objects.
-     *
-     * @throws TranslationException 400 with what is wrong
-     */
-    public static AnthropicRequest parseCountTokens(byte[] body) throws TranslationException {
-        JsonNode root = Jsons.read(body);
-        if (root == null || !root.isObject()) {
-            throw bad("failed to parse request: body is not a valid JSON object");
-        }
-        JsonNode model = root.get("model");
-        if (model == null || model.isNull()) {
-            throw bad("model: field required");
-        }
-        if (!model.isTextual() || model.textValue().isEmpty()) {
-            throw bad("model: must be a non-empty string, got " + Jsons.goType(model));
-        }
-        JsonNode messages = root.get("messages");
-        if (messages == null || messages.isNull()) {
-            throw bad("messages: field required");
-        }
-        if (!messages.isArray()) {
-            throw bad("messages: Input should be a valid list, got " + Jsons.goType(messages));
-        }
-        int i = 0;
-        for (JsonNode m : messages) {
-            if (!m.isObject() || !m.path("role").isTextual()) {
-                throw bad("messages." + i + ": must be an object with a string role");
-            }
-            JsonNode c = m.get("content");
-            if (c == null || !(c.isTextual() || c.isArray())) {
-                throw bad("messages." + i + ".content: must be a string or an array of content blocks");
-            }
-            i++;
-        }
-        JsonNode system = root.get("system");
-        if (present(system) && !(system.isTextual() || system.isArray())) {
-            throw bad("system: must be a string or an array of text blocks");
-        }
-        JsonNode tools = root.get("tools");
-        if (present(tools) && !(tools.isArray() && allObjects(tools))) {
-            throw bad("tools: must be an array of objects");
-        }
-        return new AnthropicRequest(model.textValue(), false, root);
-    }
-
-    /** {@code {"input_tokens":N}}, estimated locally ({@link TokenEstimate}). */
-    public static byte[] countTokens(AnthropicRequest req) {
-        ObjectNode out = Jsons.object();
-        out.put("input_tokens", TokenEstimate.ofRequest(req.json()));
-        return Jsons.bytes(out);
-    }
-
-    /**
-     * {@code {"input_tokens":N}} for a count_tokens body, computed locally.
-     *
-     * @throws TranslationException 400 when the body is not a valid count_tokens request
-     */
-    public static byte[] countTokens(byte[] body) throws TranslationException {
-        return countTokens(parseCountTokens(body));
-    }
-
-    /** Rough input-token estimate of a request: (chars of system, messages and tools)/4, at least 1. */
-    public static int estimateInputTokens(AnthropicRequest req) {
-        return TokenEstimate.ofRequest(req.json());
-    }
-
-    /** One Anthropic model object ({@code GET /v1/models/{id}}). */
-    public static byte[] model(String id, Instant createdAt) {
-        ObjectNode m = Jsons.object();
-        m.put("type", "model");
-        m.put("id", id);
-        m.put("display_name", id);
-        m.put("created_at", RFC3339.format(createdAt.truncatedTo(ChronoUnit.SECONDS).atOffset(ZoneOffset.UTC)));
-        return Jsons.bytes(m);
-    }
-
-    /** The Anthropic models list for the given ids (in order), all created at {@code createdAt}. */
-    public static byte[] modelsList(List<String> ids, Instant createdAt) {
-        String created = RFC3339.format(createdAt.truncatedTo(ChronoUnit.SECONDS).atOffset(ZoneOffset.UTC));
-        ObjectNode out = Jsons.object();
-        ArrayNode data = out.putArray("data");
-        for (String id : ids) {
-            ObjectNode m = data.addObject();
-            m.put("type", "model");
-            m.put("id", id);
-            m.put("display_name", id);
-            m.put("created_at", created);
-        }
-        out.put("has_more", false);
-        if (ids.isEmpty()) {
-            out.putNull("first_id");
-            out.putNull("last_id");
-        } else {
-            out.put("first_id", ids.get(0));
-            out.put("last_id", ids.get(ids.size() - 1));
-        }
-        return Jsons.bytes(out);
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-
-    private static TranslationException bad(String message) {
+    static TranslationException bad(String message) {
         return new TranslationException(400, message);
     }
 
@@ -464,7 +289,7 @@ public final class AnthropicTranslator {
         return true;
     }
 
-    private static boolean allObjects(JsonNode array) {
+    static boolean allObjects(JsonNode array) {
         for (JsonNode n : array) {
             if (!n.isObject()) {
                 return false;
