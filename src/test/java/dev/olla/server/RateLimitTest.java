@@ -18,14 +18,45 @@ class RateLimitTest {
                 .tokens(1).interTokenDelay(Duration.ZERO).build().start();
     }
 
+    /** One Ollama simulator behind an Olla with these {@code server.rate_limits}. */
+    static final class Rig implements AutoCloseable {
+        private final SimulatedBackend sim = sim();
+        private final TestOlla olla;
+        private final long discovered;
+
+        Rig(Map<String, Object> limits) throws Exception {
+            try {
+                olla = TestOlla.builder().endpoint("one", sim.baseUrl(), "ollama").set("server", "rate_limits", limits)
+                        .start().ready();
+            } catch (Exception | Error e) {
+                sim.close();
+                throw e;
+            }
+            discovered = sim.stats().requests("/api/version"); // model discovery reads the version too
+        }
+
+        TestOlla olla() {
+            return olla;
+        }
+
+        /** Requests for /api/version that reached the backend through the proxy. */
+        long proxied() {
+            return sim.stats().requests("/api/version") - discovered;
+        }
+
+        @Override
+        public void close() {
+            try (sim) {
+                olla.close();
+            }
+        }
+    }
+
     @Test
     void perIpBurstThen429WithRetryAfterAndHeadersOnEveryProxyResponse() throws Exception {
-        try (SimulatedBackend s = sim();
-                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
-                        .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 5,
-                                "global_requests_per_minute", 0))
-                        .start().ready()) {
-            long discovered = s.stats().requests("/api/version"); // model discovery reads the version
+        try (Rig rig = new Rig(Map.of("per_ip_requests_per_minute", 60, "burst_size", 5,
+                "global_requests_per_minute", 0))) {
+            TestOlla olla = rig.olla();
             for (int i = 0; i < 5; i++) {
                 HttpResponse<String> r = olla.get("/olla/ollama/api/version");
                 assertThat(r.statusCode()).isEqualTo(200);
@@ -38,7 +69,7 @@ class RateLimitTest {
             assertThat(limited.statusCode()).isEqualTo(429);
             assertThat(limited.body()).contains("Too Many Requests");
             assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 2L);
-            assertThat(s.stats().requests("/api/version") - discovered).isEqualTo(5);
+            assertThat(rig.proxied()).isEqualTo(5);
             // Olla's own routes are not limited; the limit refills (1/s at 60/min)
             assertThat(olla.get("/internal/status").statusCode()).isEqualTo(200);
             Thread.sleep(1100);
@@ -50,17 +81,13 @@ class RateLimitTest {
 
     @Test
     void globalLimitAppliesAcrossClients() throws Exception {
-        try (SimulatedBackend s = sim();
-                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
-                        .set("server", "rate_limits", Map.of("global_requests_per_minute", 60, "burst_size", 3,
-                                "per_ip_requests_per_minute", 1000, "trust_proxy_headers", true))
-                        .start().ready()) {
-            long discovered = s.stats().requests("/api/version"); // model discovery reads the version
+        try (Rig rig = new Rig(Map.of("global_requests_per_minute", 60, "burst_size", 3,
+                "per_ip_requests_per_minute", 1000, "trust_proxy_headers", true))) {
+            TestOlla olla = rig.olla();
             int ok = 0;
             int limited = 0;
             for (int i = 0; i < 6; i++) {
-                HttpResponse<String> r = TestOlla.client().send(HttpRequest.newBuilder(olla.uri("/olla/ollama/api/version"))
-                        .header("X-Forwarded-For", "10.0.0." + i).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = getAs(olla, "/olla/ollama/api/version", "10.0.0." + i);
                 if (r.statusCode() == 200) {
                     ok++;
                 } else if (r.statusCode() == 429) {
@@ -74,30 +101,21 @@ class RateLimitTest {
 
     @Test
     void forwardedForIsTrustedOnlyFromTrustedProxies() throws Exception {
-        try (SimulatedBackend s = sim();
-                TestOlla trusting = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
-                        .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
-                                "global_requests_per_minute", 0, "trust_proxy_headers", true))
-                        .start().ready()) {
-            long discovered = s.stats().requests("/api/version"); // model discovery reads the version
+        try (Rig rig = new Rig(Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
+                "global_requests_per_minute", 0, "trust_proxy_headers", true))) {
+            TestOlla trusting = rig.olla();
             // 127.0.0.1 is in the default trusted ranges: each X-Forwarded-For client has its own bucket
             for (int i = 0; i < 6; i++) {
-                HttpResponse<String> r = TestOlla.client().send(HttpRequest.newBuilder(trusting.uri("/olla/ollama/api/version"))
-                        .header("X-Forwarded-For", "192.168.1." + i + ", 10.0.0.1").build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = getAs(trusting, "/olla/ollama/api/version", "192.168.1." + i + ", 10.0.0.1");
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             }
         }
-        try (SimulatedBackend s = sim();
-                TestOlla strict = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
-                        .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
-                                "global_requests_per_minute", 0, "trust_proxy_headers", false))
-                        .start().ready()) {
-            long discovered = s.stats().requests("/api/version"); // model discovery reads the version
+        try (Rig rig = new Rig(Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
+                "global_requests_per_minute", 0, "trust_proxy_headers", false))) {
+            TestOlla strict = rig.olla();
             int limited = 0;
             for (int i = 0; i < 6; i++) {
-                HttpResponse<String> r = TestOlla.client().send(HttpRequest.newBuilder(strict.uri("/olla/ollama/api/version"))
-                        .header("X-Forwarded-For", "192.168.1." + i).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = getAs(strict, "/olla/ollama/api/version", "192.168.1." + i);
                 if (r.statusCode() == 429) {
                     limited++;
                 }
@@ -108,12 +126,9 @@ class RateLimitTest {
 
     @Test
     void healthHasItsOwnBudget() throws Exception {
-        try (SimulatedBackend s = sim();
-                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
-                        .set("server", "rate_limits", Map.of("health_requests_per_minute", 60, "burst_size", 2,
-                                "per_ip_requests_per_minute", 60, "global_requests_per_minute", 0))
-                        .start().ready()) {
-            long discovered = s.stats().requests("/api/version"); // model discovery reads the version
+        try (Rig rig = new Rig(Map.of("health_requests_per_minute", 60, "burst_size", 2,
+                "per_ip_requests_per_minute", 60, "global_requests_per_minute", 0))) {
+            TestOlla olla = rig.olla();
             assertThat(olla.get("/internal/health").statusCode()).isEqualTo(200);
             assertThat(olla.get("/internal/health").statusCode()).isEqualTo(200);
             assertThat(olla.get("/internal/health").statusCode()).isEqualTo(429);
@@ -132,12 +147,9 @@ class RateLimitTest {
 
     @Test
     void globalLimitWorksWithThePerIpLimitOff() throws Exception {
-        try (SimulatedBackend s = sim();
-                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
-                        .set("server", "rate_limits", Map.of("global_requests_per_minute", 60, "burst_size", 3,
-                                "per_ip_requests_per_minute", 0, "health_requests_per_minute", 0))
-                        .start().ready()) {
-            long discovered = s.stats().requests("/api/version"); // model discovery reads the version
+        try (Rig rig = new Rig(Map.of("global_requests_per_minute", 60, "burst_size", 3,
+                "per_ip_requests_per_minute", 0, "health_requests_per_minute", 0))) {
+            TestOlla olla = rig.olla();
             for (int i = 0; i < 3; i++) {
                 HttpResponse<String> r = olla.get("/olla/ollama/api/version");
                 assertThat(r.statusCode()).isEqualTo(200);
@@ -147,19 +159,16 @@ class RateLimitTest {
             HttpResponse<String> limited = olla.get("/olla/ollama/api/version");
             assertThat(limited.statusCode()).isEqualTo(429);
             assertThat(limited.headers().firstValue("Retry-After")).isPresent();
-            assertThat(s.stats().requests("/api/version") - discovered).isEqualTo(3);
+            assertThat(rig.proxied()).isEqualTo(3);
         }
     }
 
     @Test
     void aRequestRefusedPerIpSpendsNoGlobalToken() throws Exception {
         // burst_size 0: each bucket holds its per-minute rate (global 5, per client 2)
-        try (SimulatedBackend s = sim();
-                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
-                        .set("server", "rate_limits", Map.of("global_requests_per_minute", 5, "burst_size", 0,
-                                "per_ip_requests_per_minute", 2, "trust_proxy_headers", true))
-                        .start().ready()) {
-            long discovered = s.stats().requests("/api/version"); // model discovery reads the version
+        try (Rig rig = new Rig(Map.of("global_requests_per_minute", 5, "burst_size", 0,
+                "per_ip_requests_per_minute", 2, "trust_proxy_headers", true))) {
+            TestOlla olla = rig.olla();
             int noisyOk = 0;
             for (int i = 0; i < 10; i++) {
                 if (getAs(olla, "/olla/ollama/api/version", "203.0.113.1").statusCode() == 200) {
@@ -175,18 +184,15 @@ class RateLimitTest {
             HttpResponse<String> global = getAs(olla, "/olla/ollama/api/version", "203.0.113.4");
             assertThat(global.statusCode()).isEqualTo(429);
             assertThat(global.headers().firstValue("X-RateLimit-Limit")).hasValue("2");
-            assertThat(s.stats().requests("/api/version") - discovered).isEqualTo(5);
+            assertThat(rig.proxied()).isEqualTo(5);
         }
     }
 
     @Test
     void behindTrustedProxiesTheClientIsTheRightmostUntrustedForwardedAddress() throws Exception {
-        try (SimulatedBackend s = sim();
-                TestOlla olla = TestOlla.builder().endpoint("one", s.baseUrl(), "ollama")
-                        .set("server", "rate_limits", Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
-                                "global_requests_per_minute", 0, "trust_proxy_headers", true))
-                        .start().ready()) {
-            long discovered = s.stats().requests("/api/version"); // model discovery reads the version
+        try (Rig rig = new Rig(Map.of("per_ip_requests_per_minute", 60, "burst_size", 2,
+                "global_requests_per_minute", 0, "trust_proxy_headers", true))) {
+            TestOlla olla = rig.olla();
             // The client writes whatever it likes into the first entries; the trusted proxy (10.0.0.5,
             // inside the default trusted ranges, like the loopback peer) appended the real address.
             int ok = 0;
@@ -204,7 +210,7 @@ class RateLimitTest {
             assertThat(limited).isEqualTo(4);
             // another real client behind the same proxies has its own budget
             assertThat(getAs(olla, "/olla/ollama/api/version", "203.0.113.8, 10.0.0.5").statusCode()).isEqualTo(200);
-            assertThat(s.stats().requests("/api/version") - discovered).isEqualTo(3);
+            assertThat(rig.proxied()).isEqualTo(3);
         }
     }
 }
