@@ -85,75 +85,12 @@ public final class JvmOptions {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(javaHome, "bin", "java").toString());
         cmd.addAll(forJava(feature));
-        cmd.addAll(classDataSharing(arguments.get(1), arguments.subList(2, arguments.size()), env));
+        cmd.addAll(ClassCache.options(arguments.get(1), arguments.subList(2, arguments.size()), env, feature,
+                javaHome + " " + Runtime.version(), ProcessHandle.current().pid()));
         cmd.add("-D" + LAUNCHER_PROPERTY + "=relaunch");
         cmd.addAll(arguments);
         return Optional.of(cmd);
     }
-
-    /**
-     * A class-data archive of Olla's own classes, created when the first server exits and mapped by
-     * every later start ({@code -XX:+AutoCreateSharedArchive}; roughly halves the CPU from start to
-     * the first answer): in {@code $XDG_CACHE_HOME/olla} or {@code ~/.cache/olla}, one file per jar
-     * path, only when that directory is writable and only for the server (a {@code version} or
-     * {@code validate} run would record too few classes).
-     */
-    static List<String> classDataSharing(String jar, List<String> appArgs, Map<String, String> env) {
-        for (String a : appArgs) {
-            if (ONE_SHOT.contains(a)) {
-                return List.of();
-            }
-        }
-        String base = env.get("XDG_CACHE_HOME");
-        Path dir;
-        if (base != null && !base.isBlank()) {
-            dir = Path.of(base, "olla");
-        } else if (env.get("HOME") != null && !env.get("HOME").isBlank()) {
-            dir = Path.of(env.get("HOME"), ".cache", "olla");
-        } else {
-            return List.of();
-        }
-        try {
-            java.nio.file.Files.createDirectories(dir);
-        } catch (IOException | RuntimeException e) {
-            return List.of();
-        }
-        if (!java.nio.file.Files.isWritable(dir)) {
-            return List.of();
-        }
-        Path jarPath = Path.of(jar).toAbsolutePath().normalize();
-        String id = Integer.toHexString(jarPath.toString().hashCode());
-        // The jar's size and time are part of the name: after a rebuild or an upgrade in place the
-        // JVM rejects the old archive ("shared class paths mismatch") and does NOT write a new one
-        // over it, so without a new name the archive would stay unused for good.
-        String version = "";
-        try {
-            version = "-" + Long.toHexString(java.nio.file.Files.size(jarPath)) + "-"
-                    + Long.toHexString(java.nio.file.Files.getLastModifiedTime(jarPath).toMillis());
-        } catch (IOException | RuntimeException e) {
-            // no size or time: the path alone names it
-        }
-        Path archive = dir.resolve("olla-" + id + version + ".jsa");
-        removeOlderArchives(dir, "olla-" + id, archive);
-        return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
-                "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
-    }
-
-    /** Deletes the archives of earlier builds of the same jar path (best effort). */
-    private static void removeOlderArchives(Path dir, String prefix, Path keep) {
-        try (java.nio.file.DirectoryStream<Path> old = java.nio.file.Files.newDirectoryStream(dir, prefix + "*.jsa")) {
-            for (Path p : old) {
-                if (!p.equals(keep)) {
-                    java.nio.file.Files.deleteIfExists(p);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // another start may be doing the same; a stale file only costs disk space
-        }
-    }
-
-    private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("version", "validate", "help", "-v",
-            "--version", "-version", "-h", "--help", "--validate-config", "-validate-config");
 
     /** The environment for the relaunched JVM: this one's plus {@link #ENV_DEFAULTS} where unset. */
     static Map<String, String> relaunchEnv(Map<String, String> env) {

@@ -47,6 +47,10 @@ final class Serve {
             }
         }, "olla-shutdown"));
         try {
+            // a few seconds in, off the first requests' way: was the class cache used?
+            if (!stopped.await(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                ClassCache.verifyThisJvm(LOG);
+            }
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -2,12 +2,9 @@ package dev.olla.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class JvmOptionsTest {
     private static final List<String> PLAIN = List.of("-jar", "target/olla.jar", "-c", "my config.yaml");
@@ -27,39 +24,6 @@ class JvmOptionsTest {
         assertThat(cmd).containsSubsequence("-XX:+UseSerialGC", "-Dolla.launcher=relaunch", "-jar", "target/olla.jar",
                 "-c", "my config.yaml");
         assertThat(cmd.subList(cmd.size() - PLAIN.size(), cmd.size())).isEqualTo(PLAIN);
-    }
-
-    @Test
-    void aRebuiltJarGetsANewArchiveAndTheOldOneGoes(@TempDir Path home) throws Exception {
-        Path jar = home.resolve("olla.jar");
-        Files.write(jar, new byte[] {1, 2, 3});
-        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(1_000_000));
-        String first = archive(JvmOptions.classDataSharing(jar.toString(), List.of(), Map.of("HOME", home.toString())));
-        Files.write(Path.of(first), new byte[] {0}); // what the JVM writes at exit
-        Files.write(jar, new byte[] {1, 2, 3, 4}); // a rebuild
-        String second = archive(JvmOptions.classDataSharing(jar.toString(), List.of(), Map.of("HOME", home.toString())));
-        assertThat(second).isNotEqualTo(first);
-        assertThat(Files.exists(Path.of(first))).as("the earlier build's archive is removed").isFalse();
-        assertThat(archive(JvmOptions.classDataSharing(jar.toString(), List.of(), Map.of("HOME", home.toString()))))
-                .as("same jar, same archive").isEqualTo(second);
-    }
-
-    private static String archive(List<String> options) {
-        return options.stream().filter(o -> o.startsWith("-XX:SharedArchiveFile=")).findFirst().orElseThrow()
-                .substring("-XX:SharedArchiveFile=".length());
-    }
-
-    @Test
-    void theServerGetsAClassDataArchiveInTheUsersCache(@TempDir Path home) {
-        List<String> cds = JvmOptions.classDataSharing("target/olla.jar", List.of("-c", "x.yaml"), Map.of("HOME", home.toString()));
-        assertThat(cds).contains("-XX:+AutoCreateSharedArchive")
-                .anyMatch(o -> o.startsWith("-XX:SharedArchiveFile=" + home.resolve(".cache/olla")) && o.endsWith(".jsa"));
-        assertThat(Files.isDirectory(home.resolve(".cache/olla"))).isTrue();
-        assertThat(JvmOptions.classDataSharing("target/olla.jar", List.of(), Map.of("XDG_CACHE_HOME", home.toString())))
-                .anyMatch(o -> o.startsWith("-XX:SharedArchiveFile=" + home.resolve("olla")));
-        // one-shot commands would record too few classes; no home: no archive
-        assertThat(JvmOptions.classDataSharing("target/olla.jar", List.of("version"), Map.of("HOME", home.toString()))).isEmpty();
-        assertThat(JvmOptions.classDataSharing("target/olla.jar", List.of(), Map.of())).isEmpty();
     }
 
     @Test

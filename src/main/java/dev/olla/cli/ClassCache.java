@@ -1,0 +1,225 @@
+package dev.olla.cli;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Olla's classes kept between starts of a plain {@code java -jar olla.jar} (the relaunch), in
+ * {@code $XDG_CACHE_HOME/olla} or {@code ~/.cache/olla}, one set per jar path, build and JDK:
+ *
+ * <ul>
+ *   <li>Java 25+: an AOT cache (JEP 483/514/515: classes loaded, linked and profiled). A server
+ *       start without one trains it: {@code -XX:AOTCacheOutput} makes the JVM write it when the
+ *       server stops (a child JVM assembles it, a few seconds). Each training writes its own file
+ *       ({@code KEY.aot-PID.tmp}); a later start moves a finished one into place, so two servers
+ *       trained at once never write the same file. After start, {@link #verify} checks that the JVM
+ *       really mapped the cache and removes one it rejected (the next stop trains again) instead
+ *       of starting without it forever.</li>
+ *   <li>Java 22-24: a class-data archive of Olla's classes ({@code -XX:+AutoCreateSharedArchive}),
+ *       written when the first server exits.</li>
+ * </ul>
+ *
+ * <p>Only for the server: a {@code version} or {@code validate} run would record too few classes.
+ */
+final class ClassCache {
+    static final String USE = "-XX:AOTCache=";
+    static final String TRAIN = "-XX:AOTCacheOutput=";
+    /** A training whose JVM is gone but whose configuration file is still there is dropped after this. */
+    static final Duration ABANDONED = Duration.ofMinutes(10);
+    private static final Set<String> ONE_SHOT = Set.of("version", "validate", "help", "-v", "--version", "-version",
+            "-h", "--help", "--validate-config", "-validate-config");
+
+    private ClassCache() {}
+
+    /**
+     * The JVM options that map (or create) the cache for the relaunched server, empty when there is
+     * no writable cache directory or the command is not the server.
+     *
+     * @param jdk  names the JDK ({@code java.home} and version): a cache is only valid for its JDK
+     * @param pid  this process (the relaunch keeps it): names a training's output
+     */
+    static List<String> options(String jar, List<String> appArgs, Map<String, String> env, int feature, String jdk,
+            long pid) {
+        for (String a : appArgs) {
+            if (ONE_SHOT.contains(a)) {
+                return List.of();
+            }
+        }
+        Path dir = directory(env).orElse(null);
+        if (dir == null) {
+            return List.of();
+        }
+        Path jarPath = Path.of(jar).toAbsolutePath().normalize();
+        String id = "olla-" + Integer.toHexString(jarPath.toString().hashCode());
+        // The jar's size and time are part of the name: after a rebuild or an upgrade in place the
+        // JVM rejects the old archive ("shared class paths mismatch") and does NOT write a new one
+        // over it, so without a new name the archive would stay unused for good. Same for the JDK.
+        String version = "";
+        try {
+            version = "-" + Long.toHexString(Files.size(jarPath)) + "-"
+                    + Long.toHexString(Files.getLastModifiedTime(jarPath).toMillis());
+        } catch (IOException | RuntimeException e) {
+            // no size or time: the path alone names it
+        }
+        String key = id + version + "-" + Integer.toHexString(jdk.hashCode());
+        removeOtherBuilds(dir, id, key);
+        if (feature < 25) {
+            return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + dir.resolve(key + ".jsa"),
+                    "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+        }
+        Path cache = dir.resolve(key + ".aot");
+        if (!Files.exists(cache)) {
+            adoptFinishedTraining(dir, key, cache);
+        }
+        if (Files.exists(cache)) {
+            return List.of(USE + cache, "-Xlog:aot=off", "-Xlog:cds=off");
+        }
+        // the JVM reports the cache's assembly on its own output: stderr, not the log lines on stdout
+        return List.of(TRAIN + dir.resolve(key + ".aot-" + pid + ".tmp"), "-XX:+DisplayVMOutputToStderr",
+                "-Xlog:aot=off", "-Xlog:cds=off");
+    }
+
+    private static Optional<Path> directory(Map<String, String> env) {
+        String base = env.get("XDG_CACHE_HOME");
+        Path dir;
+        if (base != null && !base.isBlank()) {
+            dir = Path.of(base, "olla");
+        } else if (env.get("HOME") != null && !env.get("HOME").isBlank()) {
+            dir = Path.of(env.get("HOME"), ".cache", "olla");
+        } else {
+            return Optional.empty();
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        return Files.isWritable(dir) ? Optional.of(dir) : Optional.empty();
+    }
+
+    /** Deletes the caches of earlier builds (or other JDKs) of the same jar path (best effort). */
+    private static void removeOtherBuilds(Path dir, String id, String key) {
+        try (DirectoryStream<Path> old = Files.newDirectoryStream(dir, id + "-*")) {
+            for (Path p : old) {
+                if (!p.getFileName().toString().startsWith(key + ".")) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // another start may be doing the same; a stale file only costs disk space
+        }
+    }
+
+    /**
+     * Moves a finished training's output into place: its JVM is gone and the JVM's temporary
+     * configuration file ({@code OUTPUT.config}, removed once the cache is complete) too. Outputs of
+     * trainings that were killed are deleted once {@link #ABANDONED}.
+     */
+    static void adoptFinishedTraining(Path dir, String key, Path cache) {
+        try (DirectoryStream<Path> outputs = Files.newDirectoryStream(dir, key + ".aot-*.tmp")) {
+            for (Path out : outputs) {
+                String name = out.getFileName().toString();
+                long pid;
+                try {
+                    pid = Long.parseLong(name.substring((key + ".aot-").length(), name.length() - ".tmp".length()));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue; // still serving (or assembling)
+                }
+                Path config = out.resolveSibling(name + ".config");
+                if (!Files.exists(config) && Files.size(out) > 0 && !Files.exists(cache)) {
+                    Files.move(out, cache, StandardCopyOption.ATOMIC_MOVE);
+                } else if (abandoned(out) && abandoned(config)) {
+                    Files.deleteIfExists(out);
+                    Files.deleteIfExists(config);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort: without a cache this start trains one
+        }
+    }
+
+    private static boolean abandoned(Path p) {
+        try {
+            return !Files.exists(p) || Files.getLastModifiedTime(p).toInstant()
+                    .isBefore(java.time.Instant.now().minus(ABANDONED));
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** What {@link #verify} found. */
+    enum Check { NONE, MAPPED, TRAINING, REJECTED }
+
+    /**
+     * Whether the AOT cache this JVM was given ({@code -XX:AOTCache=}) is mapped. A JVM that cannot
+     * use a cache (another JDK build, a damaged or partly written file) starts without it and says
+     * nothing ({@code -Xlog:aot=off}): the cache would be skipped on every start. A rejected cache
+     * in the user's cache directory is deleted (the next server stop trains a new one).
+     *
+     * @param jvmArguments this JVM's arguments ({@code /proc/self/cmdline} after the executable)
+     * @param maps         the text of {@code /proc/self/maps}
+     * @param ownCache     the cache is the relaunch's (deletable), not the runtime image's
+     */
+    static Check verify(List<String> jvmArguments, String maps, boolean ownCache) {
+        for (String a : jvmArguments) {
+            if (a.startsWith(TRAIN)) {
+                return Check.TRAINING;
+            }
+            if (a.startsWith(USE)) {
+                String path = a.substring(USE.length());
+                if (maps.contains(path)) {
+                    return Check.MAPPED;
+                }
+                if (ownCache) {
+                    try {
+                        Files.deleteIfExists(Path.of(path));
+                    } catch (IOException | RuntimeException e) {
+                        // it stays; the next start tries it again
+                    }
+                }
+                return Check.REJECTED;
+            }
+            if (a.equals("-jar")) {
+                break; // application arguments follow
+            }
+        }
+        return Check.NONE;
+    }
+
+    /** {@link #verify} for this JVM, with the outcome logged; does nothing without a cache option. */
+    static Check verifyThisJvm(org.slf4j.Logger log) {
+        List<String> args = ProcessHandle.current().info().arguments().map(List::of).orElse(List.of());
+        if (args.stream().noneMatch(a -> a.startsWith(USE) || a.startsWith(TRAIN))) {
+            return Check.NONE;
+        }
+        String maps;
+        try {
+            maps = Files.readString(Path.of("/proc/self/maps"));
+        } catch (IOException | RuntimeException e) {
+            return Check.NONE; // no /proc: nothing to check against
+        }
+        boolean own = "relaunch".equals(System.getProperty(JvmOptions.LAUNCHER_PROPERTY));
+        Check c = verify(args, maps, own);
+        if (c == Check.TRAINING) {
+            log.info("first start of this build: when Olla stops, the JVM saves an AOT cache of its classes"
+                    + " (a few seconds, once); later starts answer sooner");
+        } else if (c == Check.REJECTED) {
+            log.warn(own ? "the JVM did not use its AOT cache (another JDK build or a damaged file?): removed;"
+                    + " the next start trains a new one, saved when that server stops"
+                    : "the JVM did not use the runtime image's AOT cache lib/olla.aot: start-up is slower;"
+                    + " rebuild the image or remove the file");
+        }
+        return c;
+    }
+}
