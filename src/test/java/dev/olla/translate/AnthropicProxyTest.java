@@ -36,6 +36,12 @@ class AnthropicProxyTest {
         return s;
     }
 
+    /** Olla in front of one simulator, with its models discovered. */
+    void start(String name, SimulatedBackend backend, String type) throws Exception {
+        olla = TestOlla.builder().endpoint(name, backend.baseUrl(), type).start();
+        ready();
+    }
+
     /** Waits until every endpoint is routable with its models (a cold, loaded machine may miss the first health check). */
     void ready() throws InterruptedException {
         long end = System.nanoTime() + 15_000_000_000L;
@@ -53,8 +59,7 @@ class AnthropicProxyTest {
     @Test
     void translatedToOpenAiAndBack() throws Exception {
         SimulatedBackend openai = sim(SimFlavor.OPENAI, Duration.ZERO, "gpt-oss-20b");
-        olla = TestOlla.builder().endpoint("oa", openai.baseUrl(), "openai-compatible").start();
-        ready();
+        start("oa", openai, "openai-compatible");
         HttpResponse<String> r = olla.post("/olla/anthropic/v1/messages", request("gpt-oss-20b", false));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("X-Olla-Mode")).isEmpty();
@@ -75,8 +80,7 @@ class AnthropicProxyTest {
     @Test
     void streamedAsAnthropicEventsTokenByToken() throws Exception {
         SimulatedBackend openai = sim(SimFlavor.OPENAI, Duration.ofMillis(60), "gpt-oss-20b");
-        olla = TestOlla.builder().endpoint("oa", openai.baseUrl(), "openai-compatible").start();
-        ready();
+        start("oa", openai, "openai-compatible");
         try (RawHttp c = new RawHttp(olla.port())) {
             c.send("POST", "/olla/anthropic/v1/messages", request("gpt-oss-20b", true));
             assertThat(c.readUntil("event: message_stop", 5000)).as(c.text()).isTrue();
@@ -112,8 +116,7 @@ class AnthropicProxyTest {
     @Test
     void unknownModelIsAnAnthropicError() throws Exception {
         SimulatedBackend openai = sim(SimFlavor.OPENAI, Duration.ZERO, "gpt-oss-20b");
-        olla = TestOlla.builder().endpoint("oa", openai.baseUrl(), "openai-compatible").start();
-        ready();
+        start("oa", openai, "openai-compatible");
         HttpResponse<String> r = olla.post("/olla/anthropic/v1/messages", request("claude-nope", false));
         assertThat(r.statusCode()).isEqualTo(404);
         JsonNode err = JSON.readTree(r.body());
@@ -129,8 +132,7 @@ class AnthropicProxyTest {
     @Test
     void passthroughToABackendThatSpeaksAnthropic() throws Exception {
         SimulatedBackend llama = sim(SimFlavor.LLAMACPP, Duration.ZERO, "tiny");
-        olla = TestOlla.builder().endpoint("lc", llama.baseUrl(), "llamacpp").start();
-        ready();
+        start("lc", llama, "llamacpp");
         String body = request("tiny", false);
         HttpResponse<String> r = olla.post("/olla/anthropic/v1/messages", body);
         assertThat(r.headers().firstValue("X-Olla-Mode")).hasValue("passthrough");
@@ -140,8 +142,7 @@ class AnthropicProxyTest {
     @Test
     void countTokensAndModels() throws Exception {
         SimulatedBackend openai = sim(SimFlavor.OPENAI, Duration.ZERO, "gpt-oss-20b");
-        olla = TestOlla.builder().endpoint("oa", openai.baseUrl(), "openai-compatible").start();
-        ready();
+        start("oa", openai, "openai-compatible");
         HttpResponse<String> n = olla.post("/olla/anthropic/v1/messages/count_tokens", request("gpt-oss-20b", false));
         assertThat(n.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(n.body()).path("input_tokens").asInt()).isPositive();
@@ -161,8 +162,7 @@ class AnthropicProxyTest {
     @Test
     void anOllamaOlderThanTheProfileMinimumIsTranslatedWithoutTryingPassthrough() throws Exception {
         SimulatedBackend old = versioned(SimFlavor.OLLAMA, "0.12.6", "llama3.2:3b");
-        olla = TestOlla.builder().endpoint("old", old.baseUrl(), "ollama").start();
-        ready();
+        start("old", old, "ollama");
         for (boolean stream : new boolean[] {false, true}) {
             HttpResponse<String> r = olla.post("/olla/anthropic/v1/messages", request("llama3.2:3b", stream));
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -176,8 +176,7 @@ class AnthropicProxyTest {
     @Test
     void anOllamaWithTheMessagesApiGetsPassthrough() throws Exception {
         SimulatedBackend recent = versioned(SimFlavor.OLLAMA, "0.14.1", "llama3.2:3b");
-        olla = TestOlla.builder().endpoint("new", recent.baseUrl(), "ollama").start();
-        ready();
+        start("new", recent, "ollama");
         String body = request("llama3.2:3b", false);
         HttpResponse<String> r = olla.post("/olla/anthropic/v1/messages", body);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -190,8 +189,7 @@ class AnthropicProxyTest {
     void aPassthroughTargetWithoutTheMessagesPathFallsBackToTranslationAndIsRemembered() throws Exception {
         // LM Studio reports no version: its profile's minimum cannot be checked, so passthrough is tried
         SimulatedBackend lms = sim(SimFlavor.LMSTUDIO, Duration.ZERO, "qwen3-4b");
-        olla = TestOlla.builder().endpoint("lms", lms.baseUrl(), "lm-studio").start();
-        ready();
+        start("lms", lms, "lm-studio");
         HttpResponse<String> first = olla.post("/olla/anthropic/v1/messages", request("qwen3-4b", false));
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
         assertThat(JSON.readTree(first.body()).path("type").asText()).isEqualTo("message");
@@ -211,8 +209,7 @@ class AnthropicProxyTest {
     @Test
     void passthroughErrorsAreAnthropicShaped() throws Exception {
         SimulatedBackend llama = sim(SimFlavor.LLAMACPP, Duration.ZERO, "tiny");
-        olla = TestOlla.builder().endpoint("lc", llama.baseUrl(), "llamacpp").start();
-        ready();
+        start("lc", llama, "llamacpp");
         llama.faults().httpError(500);
         HttpResponse<String> r = olla.post("/olla/anthropic/v1/messages", request("tiny", false));
         assertThat(r.statusCode()).isEqualTo(500);
@@ -225,8 +222,7 @@ class AnthropicProxyTest {
     @Test
     void theRouteFamilyAnswersInAnthropicShapeEverywhere() throws Exception {
         SimulatedBackend openai = sim(SimFlavor.OPENAI, Duration.ZERO, "gpt-oss-20b");
-        olla = TestOlla.builder().endpoint("oa", openai.baseUrl(), "openai-compatible").start();
-        ready();
+        start("oa", openai, "openai-compatible");
         for (HttpResponse<String> r : List.of(olla.get("/olla/anthropic/v1/messages"), olla.get("/olla/anthropic/v1/nope"),
                 olla.get("/olla/anthropic/v1/models/claude-nope"))) {
             JsonNode err = JSON.readTree(r.body());
