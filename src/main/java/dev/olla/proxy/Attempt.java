@@ -1,14 +1,11 @@
 package dev.olla.proxy;
 
-import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.Endpoint;
 import dev.olla.endpoint.EndpointState;
-import dev.olla.proxy.ProxyCall.Outcome;
 import dev.olla.server.Deadlines;
 import dev.olla.server.Exchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderResultProvider;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -19,11 +16,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
 import java.nio.channels.ClosedChannelException;
-import java.net.UnknownHostException;
-import java.util.Locale;
 
 /**
  * One try of a proxied request against one endpoint: get a connection, send the request, relay the
@@ -51,8 +44,8 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
     private final Exchange ex;
     private final EventLoop loop;
     private final ChannelPool pool;
-    private final OllaConfig.Proxy cfg;
-    private final long startNanos = System.nanoTime();
+    /** Its deadlines, and the words of the one that passes. */
+    private final AttemptTimeouts timeouts;
 
     private State state = State.CONNECTING;
     private BackendHandler conn;
@@ -63,12 +56,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
     private boolean backendKeepAlive;
     private boolean paused;
     private long bytes;
-    private long lastReadNanos;
-    private long headDeadline = Long.MAX_VALUE;
-    private final long totalDeadline;
     private Deadlines deadlines;
-    private long pausedNanos;
-    private final long writeStall;
     private Relay relay;
     /** The request's hold/keep-alive policy until its first content chunk, or null. */
     private final StreamGuard guard;
@@ -81,11 +69,9 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         this.ex = call.exchange();
         this.loop = ex.eventLoop();
         this.pool = call.service().engine().pool();
-        this.cfg = call.service().config();
-        long total = cfg.responseTimeout().toNanos();
-        this.totalDeadline = total > 0 ? startNanos + total : Long.MAX_VALUE;
-        this.writeStall = ex.writeStallNanos();
         this.guard = call.guard();
+        this.timeouts = new AttemptTimeouts(call.service().config(), ex.writeStallNanos(), guard, ep.name(),
+                pool.settings().maxConnections(), System.nanoTime());
     }
 
     EndpointState target() {
@@ -127,7 +113,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         if (f == null) {
             // the endpoint has proxy.max_connections_per_endpoint open: wait for one to close
             waitingForSlot = true;
-            armHeadDeadline(); // the wait for a slot is bounded like the wait for a head
+            timeouts.armHead(); // the wait for a slot is bounded like the wait for a head
             pool.awaitSlot(ep, this);
             return;
         }
@@ -143,11 +129,6 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
             }
             bind(ch.pipeline().get(BackendHandler.class));
         });
-    }
-
-    private void armHeadDeadline() {
-        long headTimeout = cfg.responseHeaderTimeout().toNanos();
-        headDeadline = headTimeout > 0 ? System.nanoTime() + headTimeout : Long.MAX_VALUE;
     }
 
     @Override
@@ -176,7 +157,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         h.attach(this);
         state = State.WAITING_HEAD;
         requestWritten = false;
-        armHeadDeadline();
+        timeouts.armHead();
         FullHttpRequest req = call.backendRequest(ep);
         BackendHandler sentOn = h;
         h.channel().writeAndFlush(req).addListener(w -> {
@@ -225,7 +206,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
             return; // 1xx: the real head follows
         }
         long now = System.nanoTime();
-        lastReadNanos = now;
+        timeouts.read(now);
         responseStatus = r.status().code();
         backendKeepAlive = HttpUtil.isKeepAlive(r);
         ForwardPlan.Fallback fallback = call.fallback();
@@ -242,14 +223,15 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
 
     /** Every body chunk of every stage passes here, once: count, relay, then backpressure. */
     private void onBody(HttpContent c) {
-        lastReadNanos = System.nanoTime();
-        call.meter().chunk(c.content(), lastReadNanos, relay.streamed());
+        long now = System.nanoTime();
+        timeouts.read(now);
+        call.meter().chunk(c.content(), now, relay.streamed());
         bytes += c.content().readableBytes();
         boolean last = c instanceof LastHttpContent;
         relay.content(c, last);
         if (state == State.RELAYING && !paused && !ex.isWritable()) {
             paused = true;
-            pausedNanos = System.nanoTime();
+            timeouts.paused(System.nanoTime());
             call.service().stats().recordBackpressurePause();
             conn.channel().config().setAutoRead(false);
         }
@@ -281,7 +263,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
 
     /** Nothing of the backend's response has been let through to the client yet (head or held). */
     private boolean beforeFirstToken() {
-        return state == State.CONNECTING || state == State.WAITING_HEAD || (state == State.RELAYING && relay.holding());
+        return beforeHead() || (state == State.RELAYING && relay.holding());
     }
 
     /** Called by the relay stage just before it writes the response's end. */
@@ -310,7 +292,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         if (state == State.DONE) {
             return;
         }
-        if (state == State.CONNECTING || state == State.WAITING_HEAD) {
+        if (beforeHead()) {
             boolean reused = conn != null && conn.uses() > 0;
             if (reused && !reconnected && bytes == 0 && (unsent || call.replayable())) {
                 // A pooled connection the backend had already closed, and the request either never
@@ -352,7 +334,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
     private void onClientWritability() {
         if (paused && ex.isWritable() && conn != null && state == State.RELAYING) {
             paused = false;
-            lastReadNanos = System.nanoTime(); // the pause was ours, not the backend's
+            timeouts.read(System.nanoTime()); // the pause was ours, not the backend's
             conn.channel().config().setAutoRead(true);
         }
     }
@@ -362,23 +344,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
     /** The earliest deadline that applies in the current state (checked by the loop's sweep). */
     @Override
     protected long deadlineNanos() {
-        long due = totalDeadline;
-        if (state == State.CONNECTING || state == State.WAITING_HEAD) {
-            due = Math.min(due, headDeadline);
-        } else if (paused) {
-            if (writeStall > 0) {
-                due = Math.min(due, pausedNanos + writeStall);
-            }
-        } else {
-            long read = cfg.readTimeout().toNanos();
-            if (read > 0) {
-                due = Math.min(due, lastReadNanos + read);
-            }
-        }
-        if (guard != null && beforeFirstToken()) {
-            due = Math.min(due, guard.due(startNanos));
-        }
-        return due;
+        return timeouts.due(beforeHead(), paused, beforeFirstToken());
     }
 
     @Override
@@ -386,43 +352,14 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         if (state == State.DONE) {
             return;
         }
-        if (guard != null && beforeFirstToken() && guard.reached(startNanos, now)) {
-            finish(Outcome.NO_FIRST_TOKEN, "backend timeout: endpoint " + ep.name() + " sent no content within "
-                    + seconds(guard.firstTokenNanos()) + " (proxy.first_token_timeout)");
-            return;
-        }
-        if (now >= totalDeadline) {
-            finish(state == State.CONNECTING || state == State.WAITING_HEAD ? Outcome.HEAD_TIMEOUT : Outcome.BODY_TIMEOUT,
-                    "backend timeout: endpoint " + ep.name() + " did not complete the response within "
-                            + seconds(cfg.responseTimeout().toNanos()) + " (proxy.response_timeout)");
-            return;
-        }
-        if (state == State.CONNECTING && waitingForSlot && now >= headDeadline) {
-            finish(Outcome.HEAD_TIMEOUT, "backend timeout: all " + pool.settings().maxConnections()
-                    + " connections to endpoint " + ep.name() + " stayed busy for "
-                    + seconds(cfg.responseHeaderTimeout().toNanos())
-                    + " (proxy.max_connections_per_endpoint, proxy.response_header_timeout)");
-            return;
-        }
-        if ((state == State.CONNECTING || state == State.WAITING_HEAD) && now >= headDeadline) {
-            finish(Outcome.HEAD_TIMEOUT, "backend timeout: no response from endpoint " + ep.name() + " within "
-                    + seconds(cfg.responseHeaderTimeout().toNanos()) + " (proxy.response_header_timeout)");
-            return;
-        }
-        if (state == State.RELAYING && paused && writeStall > 0 && now - pausedNanos >= writeStall) {
-            finish(Outcome.CLIENT_STALLED, "client stopped reading: nothing could be written to it for "
-                    + seconds(writeStall) + " (server.write_timeout)");
-            return;
-        }
-        long read = cfg.readTimeout().toNanos();
-        if (state == State.RELAYING && !paused && read > 0 && now - lastReadNanos >= read) {
-            finish(Outcome.BODY_TIMEOUT, "backend timeout: endpoint " + ep.name() + " stopped responding - no data for "
-                    + seconds(read) + " (proxy.read_timeout)");
+        AttemptTimeouts.Expiry e = timeouts.expired(beforeHead(), waitingForSlot, paused, beforeFirstToken(), now);
+        if (e != null) {
+            finish(e.outcome(), e.reason());
         }
     }
 
-    private static String seconds(long nanos) {
-        return String.format(Locale.ROOT, "%.1fs", nanos / 1e9);
+    private boolean beforeHead() {
+        return state == State.CONNECTING || state == State.WAITING_HEAD;
     }
 
     // ------------------------------------------------------------------ the one exit
@@ -431,9 +368,7 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
         if (state == State.DONE) {
             return;
         }
-        if (guard != null && guard.holds() && beforeFirstToken() && (outcome == Outcome.HEAD_TIMEOUT
-                || outcome == Outcome.BODY_TIMEOUT || outcome == Outcome.BROKEN_MID_RESPONSE
-                || outcome == Outcome.BAD_RESPONSE)) {
+        if (guard != null && guard.holds() && beforeFirstToken() && outcome.retryableWhileHeld()) {
             outcome = Outcome.NO_FIRST_TOKEN; // nothing reached the client: the next candidate may serve it
         }
         boolean reusable = outcome == Outcome.OK && requestWritten && backendKeepAlive;
@@ -457,33 +392,12 @@ final class Attempt extends Deadlines.Entry implements ChannelPool.SlotWaiter {
                 c.channel().close();
             }
         }
-        // the endpoint is not blamed for a client that left or stalled, for our buffer limit, or for a fallback
-        boolean failed = (outcome != Outcome.OK && outcome != Outcome.CLIENT_GONE && outcome != Outcome.CLIENT_STALLED
-                && outcome != Outcome.RESPONSE_TOO_LARGE && outcome != Outcome.FALLBACK)
-                || (responseStatus >= 500 && outcome != Outcome.FALLBACK);
-        target.attemptEnded(failed, bytes, (System.nanoTime() - startNanos) / 1000);
+        boolean failed = outcome.blamesEndpoint() || (responseStatus >= 500 && outcome != Outcome.FALLBACK);
+        target.attemptEnded(failed, bytes, (System.nanoTime() - timeouts.startNanos()) / 1000);
         call.attemptFinished(this, outcome, reason);
     }
 
-    /** A connection error as a short, searchable sentence. */
     private String describe(Throwable cause, String when) {
-        String secs = seconds(System.nanoTime() - startNanos);
-        String what;
-        if (cause instanceof ConnectTimeoutException) {
-            what = "connection timeout after " + secs + " - LLM backend did not accept the connection in time";
-        } else if (cause instanceof ConnectException || (cause != null && String.valueOf(cause.getMessage())
-                .toLowerCase(Locale.ROOT).contains("connection refused"))) {
-            what = "connection refused after " + secs + " - LLM backend is not running or not accepting connections";
-        } else if (cause instanceof UnknownHostException) {
-            what = "no such host after " + secs + " - check the endpoint URL";
-        } else if (cause instanceof NoRouteToHostException) {
-            what = "no route to host after " + secs + " - check network connectivity to the LLM backend";
-        } else if (cause == null) {
-            what = "connection closed " + when + " after " + secs;
-        } else {
-            String m = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-            what = "network error after " + secs + " - " + m;
-        }
-        return "endpoint " + ep.name() + ": " + what;
+        return ConnectFailure.describe(ep.name(), cause, when, System.nanoTime() - timeouts.startNanos());
     }
 }

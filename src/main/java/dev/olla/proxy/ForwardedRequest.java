@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
@@ -58,6 +59,17 @@ final class ForwardedRequest {
         this.model = model;
         this.identityEncoding = identityEncoding;
         this.startNanos = startNanos;
+    }
+
+    /**
+     * Whether the request may be sent twice (RFC 9110 idempotent methods without side effects, or
+     * a client-supplied Idempotency-Key): only such a request is replayed on a fresh connection
+     * after it was written to one that died.
+     */
+    boolean replayable() {
+        HttpMethod m = ex.method();
+        return m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS
+                || ex.requestHeaders().contains("Idempotency-Key");
     }
 
     /** The routing decision's model names per endpoint (aliases). */

@@ -11,6 +11,16 @@ final class PathRules {
     private PathRules() {}
 
     /**
+     * The request path after the route prefix, starting with '/': {@code planPath} when the route's
+     * plan replaces it, else {@code path} without {@code stripPrefix} ("/" when nothing is left).
+     */
+    static String rest(String path, String stripPrefix, String planPath) {
+        String rest = planPath != null ? planPath
+                : path.length() > stripPrefix.length() ? path.substring(stripPrefix.length()) : "/";
+        return rest.startsWith("/") ? rest : "/" + rest;
+    }
+
+    /**
      * @param rest  the request path after the route prefix, starting with '/'
      * @param query raw query string or null
      */

@@ -12,58 +12,23 @@ import dev.olla.server.Exchange;
 import dev.olla.stats.TokenMeter;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One proxied request from start to end: inspect the body, pick candidates ({@link Selection}), run attempts (each an
- * {@link Attempt}) until one answers, and retry on the next candidate when an attempt fails to
- * connect before any response byte. Every outcome is turned into the client's answer here, in one
- * place. Runs entirely on the client connection's event loop.
+ * One proxied request from start to end: inspect the body, ask model routing for the candidates
+ * ({@link Selection#candidates}), pick one per attempt ({@link Selection}), run attempts (each an
+ * {@link Attempt}) until one answers, and turn every attempt's {@link Outcome} into the next step in
+ * one place, {@link #attemptFinished}: a retry on the next candidate ({@link Failover}), the relayed
+ * answer, or an error in the client's shape ({@link ClientErrors}). Runs entirely on the client
+ * connection's event loop.
  */
 final class ProxyCall {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
-    /** How an attempt ended. */
-    enum Outcome {
-        /** The response was relayed completely. */
-        OK,
-        /** No connection, or it broke before any response byte: the endpoint may be down; retry. */
-        CONNECT_FAILED,
-        /**
-         * A reused connection died after the request was written, before any response byte: the
-         * backend may have started on it, so it is not replayed on that endpoint (a failover to the
-         * next candidate, visible and counted, is as for a connection failure).
-         */
-        LOST_AFTER_SEND,
-        /** No response head within proxy.response_header_timeout. */
-        HEAD_TIMEOUT,
-        /** The backend stopped sending for proxy.read_timeout, or the whole response took too long. */
-        BODY_TIMEOUT,
-        /** The backend closed or broke the connection after the response started. */
-        BROKEN_MID_RESPONSE,
-        /** The backend's response could not be decoded. */
-        BAD_RESPONSE,
-        /** A response to be buffered was larger than proxy.max_response_buffer. */
-        RESPONSE_TOO_LARGE,
-        /** The client went away; the backend request was cancelled. */
-        CLIENT_GONE,
-        /** The backend lacks the path; the plan's {@link ForwardPlan.Fallback} serves the request instead. */
-        FALLBACK,
-        /** The client stopped reading for server.write_timeout; both connections were closed. */
-        CLIENT_STALLED,
-        /**
-         * A held stream failed before its first content chunk (an error payload, a close or reset, a
-         * broken chunk, a timeout): nothing reached the client, so the next candidate is tried as
-         * after a connection failure ({@link FirstTokenGate}).
-         */
-        NO_FIRST_TOKEN
-    }
 
     private final ProxyService service;
     private final Exchange ex;
@@ -102,15 +67,7 @@ final class ProxyCall {
 
     void start() {
         service.stats().recordRequest();
-        String path = ex.path();
-        if (plan != null && plan.path() != null) {
-            rest = plan.path();
-        } else {
-            rest = path.length() > target.stripPrefix().length() ? path.substring(target.stripPrefix().length()) : "/";
-        }
-        if (!rest.startsWith("/")) {
-            rest = "/" + rest;
-        }
+        rest = PathRules.rest(ex.path(), target.stripPrefix(), plan == null ? null : plan.path());
         if (plan != null && plan.headers() != null) {
             plan.headers().forEach(ex.responseHeaders()::set);
         }
@@ -135,7 +92,7 @@ final class ProxyCall {
             CompletableFuture<ModelRouting.Decision> routed =
                     service.routing().routeAsync(model, typed).toCompletableFuture();
             if (routed.isDone()) {
-                routed(routed.join(), typed);
+                routed(routed.join());
             } else {
                 routed.whenComplete((d, err) -> ex.eventLoop().execute(() -> {
                     if (!ex.isOpen()) {
@@ -145,7 +102,7 @@ final class ProxyCall {
                         LOG.warn("model routing failed: {}", String.valueOf(err));
                         fail(ApiError.internal("model routing failed"));
                     } else {
-                        routed(d, typed);
+                        routed(d);
                     }
                 }));
             }
@@ -154,33 +111,16 @@ final class ProxyCall {
         begin(typed);
     }
 
-    private void routed(ModelRouting.Decision d, List<EndpointState> typed) {
+    private void routed(ModelRouting.Decision d) {
         decision = d;
         forwarded.rewrite(d.rewrite());
-        HttpHeaders h = ex.responseHeaders();
-        h.set(ForwardedRequest.H_STRATEGY, d.strategy());
-        h.set(ForwardedRequest.H_DECISION, d.action());
-        h.set(ForwardedRequest.H_REASON, d.reason());
-        if (d.rejected()) {
-            if (d.rejectStatus() == 503 && !d.reserve().isEmpty() && service.chooser().tries(d.reserve())) {
-                // Known model, no routable endpoint serves it: last resort / panic over those that do.
-                h.set(ForwardedRequest.H_DECISION, "routed");
-                h.set(ForwardedRequest.H_REASON, "no_healthy_endpoint_last_resort");
-                begin(d.reserve());
-                return;
-            }
+        List<EndpointState> candidates = Selection.candidates(d, service.chooser(), ex.responseHeaders());
+        if (candidates == null) {
             fail(ApiError.of(d.rejectStatus(), d.rejectMessage(),
                     d.rejectStatus() == 404 ? "model_not_found" : "model_unavailable"));
             return;
         }
-        if (d.reserve().isEmpty()) {
-            begin(d.endpoints());
-        } else {
-            List<EndpointState> all = new ArrayList<>(d.endpoints().size() + d.reserve().size());
-            all.addAll(d.endpoints());
-            all.addAll(d.reserve());
-            begin(all);
-        }
+        begin(candidates);
     }
 
     private void begin(List<EndpointState> endpoints) {
@@ -192,10 +132,7 @@ final class ProxyCall {
             return;
         }
         guard = StreamGuard.of(ex, service.stats(), service.config(), rest, inspected.stream(), ndjson(), startNanos);
-        var retry = service.config().retry();
-        boolean retrying = retry.enabled() && retry.onConnectionFailure();
-        int n = selection.size();
-        maxAttempts = !retrying ? 1 : retry.maxAttempts() <= 0 ? n : Math.min(retry.maxAttempts(), n);
+        maxAttempts = Failover.maxAttempts(service.config().retry(), selection.size());
         next();
     }
 
@@ -226,7 +163,7 @@ final class ProxyCall {
             return;
         }
         boolean keepAlive = Boolean.TRUE.equals(inspected.stream()) && !ndjson();
-        if (!new QueuedRequest(this, ex, q, routable, clientKey(), keepAlive).start()) {
+        if (!new QueuedRequest(this, ex, q, routable, keepAlive).start()) {
             atCapacity("all endpoints are at their max_concurrent and the queue is full (" + q.config().maxSize() + ")");
         }
     }
@@ -259,15 +196,6 @@ final class ProxyCall {
     /** Ollama's native streams are NDJSON: SSE comments would corrupt them. */
     private boolean ndjson() {
         return rest.startsWith("/api/") && !rest.startsWith("/api/v0/");
-    }
-
-    /** The fairness key of the queue: the caller's credentials when it sends any, else its address. */
-    private String clientKey() {
-        String auth = ex.requestHeaders().get("Authorization");
-        if (auth == null) {
-            auth = ex.requestHeaders().get("X-Api-Key");
-        }
-        return auth != null ? "auth:" + Integer.toHexString(auth.hashCode()) : "ip:" + ex.clientIp();
     }
 
     private static ApiError noHealthy() {
@@ -313,21 +241,8 @@ final class ProxyCall {
                         service.stats().recordFirstTokenFailover();
                     }
                     next();
-                } else if (held && reason.startsWith("backend timeout")) {
-                    fail(ApiError.of(504, "Proxy error: " + reason, "backend_timeout"));
-                } else if (held) {
-                    fail(ApiError.of(502, "Proxy error: " + (selection.isEmpty()
-                            ? "all endpoints failed before the first token: " : "max attempts (" + maxAttempts
-                            + ") reached: ") + inWords(reason), "proxy_error"));
-                } else if (!selection.wasRoutableTried()) {
-                    fail(ApiError.of(503, "no healthy endpoints available (last-resort attempt failed: " + reason + ")",
-                            "no_healthy_endpoints"));
-                } else if (!selection.isEmpty()) {
-                    fail(ApiError.of(502, "Proxy error: max attempts (" + maxAttempts + ") reached: "
-                            + inWords(reason), "proxy_error"));
                 } else {
-                    fail(ApiError.of(502, "Proxy error: all endpoints failed with connection errors: "
-                            + inWords(reason), "proxy_error"));
+                    fail(Failover.exhausted(held, reason, selection, maxAttempts));
                 }
             }
             case HEAD_TIMEOUT, BODY_TIMEOUT -> {
@@ -372,17 +287,6 @@ final class ProxyCall {
         }
     }
 
-    private static final java.util.regex.Pattern JAVA_CLASS = java.util.regex.Pattern.compile(
-            "\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b:?\\s*");
-
-    /**
-     * A failure reason as the client reads it: Java class names (from an exception's text) removed.
-     * The full reason is logged, once, where the attempt's outcome is handled.
-     */
-    static String inWords(String reason) {
-        return reason == null ? "" : JAVA_CLASS.matcher(reason).replaceAll("").strip();
-    }
-
     /**
      * A failure after the attempt began: an error if nothing was sent yet; on a stream the client
      * has begun, an error in its protocol and a proper end ({@link StreamErrorEnd}), else a cut.
@@ -394,8 +298,7 @@ final class ProxyCall {
         if (ex.headSent() && !ex.onlyComments()) {
             service.stats().recordFailure();
             record(false, ex.endpointName(), ex.bytesOut());
-            StreamErrorEnd.Protocol p = StreamGuard.generation(rest) ? StreamErrorEnd.of(streamedAs, ndjson(), anthropic())
-                    : null;
+            StreamErrorEnd.Protocol p = ClientErrors.streamProtocol(plan, rest, ndjson(), streamedAs);
             if (p == null) {
                 ex.abort();
             } else {
@@ -407,21 +310,10 @@ final class ProxyCall {
         }
     }
 
-    /** The last event of an event stream that keep-alives committed, carrying {@code error}. */
-    LastHttpContent committedErrorEnd(ApiError error) {
-        return StreamErrorEnd.last(anthropic() ? StreamErrorEnd.Protocol.ANTHROPIC_SSE
-                : StreamErrorEnd.Protocol.OPENAI_SSE, error, true);
-    }
-
-    /** As {@link #committedErrorEnd(ApiError)}, for a backend's error answer ({@code status}, its message). */
+    /** For a backend's error answer ({@code status}, its message): the last event of a committed event stream. */
     LastHttpContent committedErrorEnd(int status, String message) {
         backendStatus = status;
-        return committedErrorEnd(ApiError.of(status, message, "backend_error"));
-    }
-
-    /** The route answers in Anthropic's shape (passthrough and translated plans carry its errors). */
-    private boolean anthropic() {
-        return plan != null && plan.errors() != null;
+        return ClientErrors.committedEnd(plan, ApiError.of(status, message, "backend_error"));
     }
 
     /** The request's hold/keep-alive policy until its first token, or null. */
@@ -446,17 +338,7 @@ final class ProxyCall {
         if (model != null) {
             ex.responseHeaders().set(ForwardedRequest.H_MODEL, ModelName.headerValue(model));
         }
-        if (ex.isOpen() && ex.onlyComments()) {
-            // keep-alive comments committed a 200 event stream: the error is its last event
-            ex.sendLast(committedErrorEnd(error));
-        } else if (ex.isOpen() && !ex.headSent()) {
-            if (plan != null && plan.errors() != null) {
-                ex.respond(error.status(), "application/json",
-                        plan.errors().body(error.status().code(), error.message(), ex.requestId()));
-            } else {
-                ex.error(error);
-            }
-        }
+        ClientErrors.send(ex, plan, error);
     }
 
     /** Statistics once per request ({@link CallRecord}). */
@@ -479,16 +361,9 @@ final class ProxyCall {
         return plan == null ? null : plan.fallback();
     }
 
-    /**
-     * Whether the request may be sent twice (RFC 9110 idempotent methods without side effects, or
-     * a client-supplied Idempotency-Key): only such a request is replayed on a fresh connection
-     * after it was written to one that died.
-     */
+    /** Whether the request may be sent twice ({@link ForwardedRequest#replayable}). */
     boolean replayable() {
-        io.netty.handler.codec.http.HttpMethod m = ex.method();
-        return m == io.netty.handler.codec.http.HttpMethod.GET || m == io.netty.handler.codec.http.HttpMethod.HEAD
-                || m == io.netty.handler.codec.http.HttpMethod.OPTIONS
-                || ex.requestHeaders().contains("Idempotency-Key");
+        return forwarded.replayable();
     }
 
     /** The response transform of this request, or null to relay as is. */

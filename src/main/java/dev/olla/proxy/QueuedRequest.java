@@ -24,14 +24,22 @@ final class QueuedRequest implements AdmissionQueue.Waiter {
     private ScheduledFuture<?> ticker;
     private boolean done;
 
-    QueuedRequest(ProxyCall call, Exchange ex, AdmissionQueue queue, List<EndpointState> candidates, String client,
-            boolean keepAlive) {
+    QueuedRequest(ProxyCall call, Exchange ex, AdmissionQueue queue, List<EndpointState> candidates, boolean keepAlive) {
         this.call = call;
         this.ex = ex;
         this.queue = queue;
         this.candidates = List.copyOf(candidates);
-        this.client = client;
+        this.client = clientKey(ex);
         this.keepAlive = keepAlive;
+    }
+
+    /** The fairness key of the queue: the caller's credentials when it sends any, else its address. */
+    static String clientKey(Exchange ex) {
+        String auth = ex.requestHeaders().get("Authorization");
+        if (auth == null) {
+            auth = ex.requestHeaders().get("X-Api-Key");
+        }
+        return auth != null ? "auth:" + Integer.toHexString(auth.hashCode()) : "ip:" + ex.clientIp();
     }
 
     /** Queues the request (or admits it at once if a slot just freed); false = the queue is full. */

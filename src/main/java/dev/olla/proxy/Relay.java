@@ -2,7 +2,6 @@ package dev.olla.proxy;
 
 import dev.olla.config.OllaConfig;
 import dev.olla.endpoint.Endpoint;
-import dev.olla.proxy.ProxyCall.Outcome;
 import dev.olla.server.Exchange;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;

@@ -91,6 +91,33 @@ final class Selection {
         return triedRoutable;
     }
 
+    /**
+     * The endpoints a model routing decision offers, its headers set on {@code h}: the routable ones
+     * plus its reserve; when it rejects the model for want of a routable endpoint, the reserve as a
+     * last resort (if the chooser tries them). Null when the request is refused.
+     */
+    static List<EndpointState> candidates(ModelRouting.Decision d, Chooser chooser, HttpHeaders h) {
+        h.set(ForwardedRequest.H_STRATEGY, d.strategy());
+        h.set(ForwardedRequest.H_DECISION, d.action());
+        h.set(ForwardedRequest.H_REASON, d.reason());
+        if (d.rejected()) {
+            if (d.rejectStatus() == 503 && !d.reserve().isEmpty() && chooser.tries(d.reserve())) {
+                // Known model, no routable endpoint serves it: last resort / panic over those that do.
+                h.set(ForwardedRequest.H_DECISION, "routed");
+                h.set(ForwardedRequest.H_REASON, "no_healthy_endpoint_last_resort");
+                return d.reserve();
+            }
+            return null;
+        }
+        if (d.reserve().isEmpty()) {
+            return d.endpoints();
+        }
+        List<EndpointState> all = new ArrayList<>(d.endpoints().size() + d.reserve().size());
+        all.addAll(d.endpoints());
+        all.addAll(d.reserve());
+        return all;
+    }
+
     static ApiError noHealthy() {
         return ApiError.of(503, "no healthy endpoints available", "no_healthy_endpoints");
     }

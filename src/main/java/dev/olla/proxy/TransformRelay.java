@@ -1,6 +1,5 @@
 package dev.olla.proxy;
 
-import dev.olla.proxy.ProxyCall.Outcome;
 import dev.olla.server.Exchange;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
