@@ -20,7 +20,7 @@ import java.util.Set;
  *       start without one trains it: {@code -XX:AOTCacheOutput} makes the JVM write it when the
  *       server stops (a child JVM assembles it, a few seconds). Each training writes its own file
  *       ({@code KEY.aot-PID.tmp}); a later start moves a finished one into place, so two servers
- *       trained at once never write the same file. After start, {@link #verify} checks that the JVM
+ *       trained at once never write the same file (the first finished is kept). After start, {@link #verify} checks that the JVM
  *       really mapped the cache and removes one it rejected (the next stop trains again) instead
  *       of starting without it forever.</li>
  *   <li>Java 22-24: a class-data archive of Olla's classes ({@code -XX:+AutoCreateSharedArchive}),
@@ -48,46 +48,51 @@ final class ClassCache {
      */
     static List<String> options(String jar, List<String> appArgs, Map<String, String> env, int feature, String jdk,
             long pid) {
+        // Runs in the relaunch's first JVM: no lambdas, streams or string concatenation with + (each
+        // bootstraps invokedynamic machinery there, several ms apiece), no glob patterns.
         for (String a : appArgs) {
             if (ONE_SHOT.contains(a)) {
                 return List.of();
             }
         }
-        Path dir = directory(env).orElse(null);
+        Path dir = directory(env);
         if (dir == null) {
             return List.of();
         }
         Path jarPath = Path.of(jar).toAbsolutePath().normalize();
-        String id = "olla-" + Integer.toHexString(jarPath.toString().hashCode());
+        String id = "olla-".concat(Integer.toHexString(jarPath.toString().hashCode()));
         // The jar's size and time are part of the name: after a rebuild or an upgrade in place the
         // JVM rejects the old archive ("shared class paths mismatch") and does NOT write a new one
         // over it, so without a new name the archive would stay unused for good. Same for the JDK.
-        String version = "";
+        StringBuilder key = new StringBuilder(id);
         try {
-            version = "-" + Long.toHexString(Files.size(jarPath)) + "-"
-                    + Long.toHexString(Files.getLastModifiedTime(jarPath).toMillis());
+            long size = Files.size(jarPath);
+            long time = Files.getLastModifiedTime(jarPath).toMillis();
+            key.append('-').append(Long.toHexString(size)).append('-').append(Long.toHexString(time));
         } catch (IOException | RuntimeException e) {
             // no size or time: the path alone names it
         }
-        String key = id + version + "-" + Integer.toHexString(jdk.hashCode());
-        removeOtherBuilds(dir, id, key);
-        if (feature < 25) {
-            return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + dir.resolve(key + ".jsa"),
+        key.append('-').append(Integer.toHexString(jdk.hashCode()));
+        String k = key.toString();
+        Path cache = feature < 25 ? null : Path.of(file(dir, k, ".aot"));
+        tidy(dir, id, k, cache);
+        if (cache == null) {
+            return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=".concat(file(dir, k, ".jsa")),
                     "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
         }
-        Path cache = dir.resolve(key + ".aot");
-        if (!Files.exists(cache)) {
-            adoptFinishedTraining(dir, key, cache);
-        }
         if (Files.exists(cache)) {
-            return List.of(USE + cache, "-Xlog:aot=off", "-Xlog:cds=off");
+            return List.of(USE.concat(cache.toString()), "-Xlog:aot=off", "-Xlog:cds=off");
         }
         // the JVM reports the cache's assembly on its own output: stderr, not the log lines on stdout
-        return List.of(TRAIN + dir.resolve(key + ".aot-" + pid + ".tmp"), "-XX:+DisplayVMOutputToStderr",
-                "-Xlog:aot=off", "-Xlog:cds=off");
+        String out = file(dir, k, new StringBuilder(".aot-").append(pid).append(".tmp").toString());
+        return List.of(TRAIN.concat(out), "-XX:+DisplayVMOutputToStderr", "-Xlog:aot=off", "-Xlog:cds=off");
     }
 
-    private static Optional<Path> directory(Map<String, String> env) {
+    private static String file(Path dir, String key, String suffix) {
+        return dir.resolve(key.concat(suffix)).toString();
+    }
+
+    private static Path directory(Map<String, String> env) {
         String base = env.get("XDG_CACHE_HOME");
         Path dir;
         if (base != null && !base.isBlank()) {
@@ -95,22 +100,38 @@ final class ClassCache {
         } else if (env.get("HOME") != null && !env.get("HOME").isBlank()) {
             dir = Path.of(env.get("HOME"), ".cache", "olla");
         } else {
-            return Optional.empty();
+            return null;
         }
         try {
             Files.createDirectories(dir);
         } catch (IOException | RuntimeException e) {
-            return Optional.empty();
+            return null;
         }
-        return Files.isWritable(dir) ? Optional.of(dir) : Optional.empty();
+        return Files.isWritable(dir) ? dir : null;
     }
 
-    /** Deletes the caches of earlier builds (or other JDKs) of the same jar path (best effort). */
-    private static void removeOtherBuilds(Path dir, String id, String key) {
-        try (DirectoryStream<Path> old = Files.newDirectoryStream(dir, id + "-*")) {
-            for (Path p : old) {
-                if (!p.getFileName().toString().startsWith(key + ".")) {
+    /**
+     * One pass over the cache directory: deletes the files of earlier builds (or other JDKs) of the
+     * same jar path, and for this build moves a finished training's output into place ({@code
+     * cache}; the rest, e.g. a second server trained at the same time, are deleted). A training is
+     * finished when its JVM is gone and so is the JVM's temporary configuration file ({@code
+     * OUTPUT.config}, removed once the cache is complete); outputs of killed trainings are deleted
+     * once {@link #ABANDONED}.
+     */
+    static void tidy(Path dir, String id, String key, Path cache) {
+        String build = id.concat("-");
+        String current = key.concat(".");
+        String training = key.concat(".aot-");
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path p : files) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(build)) {
+                    continue;
+                }
+                if (!name.startsWith(current)) {
                     Files.deleteIfExists(p);
+                } else if (cache != null && name.startsWith(training) && name.endsWith(".tmp")) {
+                    finishedTraining(p, name.substring(training.length(), name.length() - ".tmp".length()), cache);
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -118,35 +139,36 @@ final class ClassCache {
         }
     }
 
-    /**
-     * Moves a finished training's output into place: its JVM is gone and the JVM's temporary
-     * configuration file ({@code OUTPUT.config}, removed once the cache is complete) too. Outputs of
-     * trainings that were killed are deleted once {@link #ABANDONED}.
-     */
-    static void adoptFinishedTraining(Path dir, String key, Path cache) {
-        try (DirectoryStream<Path> outputs = Files.newDirectoryStream(dir, key + ".aot-*.tmp")) {
-            for (Path out : outputs) {
-                String name = out.getFileName().toString();
-                long pid;
-                try {
-                    pid = Long.parseLong(name.substring((key + ".aot-").length(), name.length() - ".tmp".length()));
-                } catch (NumberFormatException e) {
-                    continue;
-                }
-                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-                    continue; // still serving (or assembling)
-                }
-                Path config = out.resolveSibling(name + ".config");
-                if (!Files.exists(config) && Files.size(out) > 0 && !Files.exists(cache)) {
-                    Files.move(out, cache, StandardCopyOption.ATOMIC_MOVE);
-                } else if (abandoned(out) && abandoned(config)) {
-                    Files.deleteIfExists(out);
-                    Files.deleteIfExists(config);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // best effort: without a cache this start trains one
+    private static void finishedTraining(Path out, String pidText, Path cache) throws IOException {
+        long pid;
+        try {
+            pid = Long.parseLong(pidText);
+        } catch (NumberFormatException e) {
+            return;
         }
+        if (alive(pid)) {
+            return; // still serving (or assembling)
+        }
+        Path config = out.resolveSibling(out.getFileName().toString().concat(".config"));
+        if (!Files.exists(config) && Files.size(out) > 0) {
+            if (Files.exists(cache)) {
+                Files.deleteIfExists(out); // another training finished first
+            } else {
+                Files.move(out, cache, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } else if (abandoned(out) && abandoned(config)) {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(config);
+        }
+    }
+
+    private static boolean alive(long pid) {
+        Path proc = Path.of("/proc");
+        if (Files.isDirectory(proc)) {
+            return Files.exists(proc.resolve(Long.toString(pid)));
+        }
+        Optional<ProcessHandle> p = ProcessHandle.of(pid);
+        return p.isPresent() && p.get().isAlive();
     }
 
     private static boolean abandoned(Path p) {

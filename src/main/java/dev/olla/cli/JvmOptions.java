@@ -5,13 +5,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
 
 /**
  * The JVM options Olla supplies itself ({@code jvm.options} next to this class: serial GC, a small
@@ -33,30 +37,63 @@ public final class JvmOptions {
 
     /** The options for Java {@code feature} (e.g. 25), in file order. */
     public static List<String> forJava(int feature) {
-        List<String> out = new ArrayList<>();
         try (InputStream in = JvmOptions.class.getResourceAsStream("jvm.options")) {
-            if (in == null) {
-                return out;
-            }
-            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            for (String line; (line = r.readLine()) != null; ) {
-                line = line.strip();
-                if (line.isEmpty() || line.startsWith("#")) {
-                    continue;
-                }
-                int sp = line.indexOf(' ');
-                if (sp > 0 && line.charAt(sp - 1) == '+' && line.substring(0, sp - 1).chars().allMatch(Character::isDigit)) {
-                    if (feature < Integer.parseInt(line.substring(0, sp - 1))) {
-                        continue;
-                    }
-                    line = line.substring(sp + 1).strip();
-                }
-                out.add(line);
-            }
+            return in == null ? new ArrayList<>() : parse(in, feature);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * {@link #forJava(int)} read straight from the jar this JVM runs: the class loader's resource
+     * lookup builds a URL and a jar URL connection (~40 classes, tens of milliseconds in the
+     * relaunch's fresh JVM, where every millisecond before the exec is start-up time).
+     */
+    static List<String> forJava(int feature, String jar) {
+        try (JarFile jf = new JarFile(jar, false)) {
+            ZipEntry e = jf.getEntry(RESOURCE);
+            if (e != null) {
+                try (InputStream in = jf.getInputStream(e)) {
+                    return parse(in, feature);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not a jar we can read: the class loader finds it
+        }
+        return forJava(feature);
+    }
+
+    private static final String RESOURCE = "dev/olla/cli/jvm.options";
+
+    // No lambdas, streams or string concatenation (+) in the code the relaunch's first JVM runs:
+    // each bootstraps invokedynamic machinery there (several ms apiece in a cold JVM).
+    private static List<String> parse(InputStream in, int feature) throws IOException {
+        List<String> out = new ArrayList<>();
+        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        for (String line; (line = r.readLine()) != null; ) {
+            line = line.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int sp = line.indexOf(' ');
+            if (sp > 1 && line.charAt(sp - 1) == '+' && digits(line, sp - 1)) {
+                if (feature < Integer.parseInt(line.substring(0, sp - 1))) {
+                    continue;
+                }
+                line = line.substring(sp + 1).strip();
+            }
+            out.add(line);
+        }
         return out;
+    }
+
+    private static boolean digits(String s, int end) {
+        for (int i = 0; i < end; i++) {
+            if (!Character.isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -84,9 +121,9 @@ public final class JvmOptions {
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(javaHome, "bin", "java").toString());
-        cmd.addAll(forJava(feature));
+        cmd.addAll(forJava(feature, arguments.get(1)));
         cmd.addAll(ClassCache.options(arguments.get(1), arguments.subList(2, arguments.size()), env, feature,
-                javaHome + " " + Runtime.version(), ProcessHandle.current().pid()));
+                javaHome.concat(" ").concat(System.getProperty("java.runtime.version", "")), pid()));
         cmd.add("-D" + LAUNCHER_PROPERTY + "=relaunch");
         cmd.addAll(arguments);
         return Optional.of(cmd);
@@ -95,7 +132,9 @@ public final class JvmOptions {
     /** The environment for the relaunched JVM: this one's plus {@link #ENV_DEFAULTS} where unset. */
     static Map<String, String> relaunchEnv(Map<String, String> env) {
         Map<String, String> out = new LinkedHashMap<>(env);
-        ENV_DEFAULTS.forEach(out::putIfAbsent);
+        for (Map.Entry<String, String> e : ENV_DEFAULTS.entrySet()) {
+            out.putIfAbsent(e.getKey(), e.getValue());
+        }
         return out;
     }
 
@@ -104,11 +143,64 @@ public final class JvmOptions {
      * returns normally when it stays (nothing to do, or Java 21 where the process cannot be replaced).
      */
     static void relaunchIfNeeded() {
-        List<String> arguments = ProcessHandle.current().info().arguments().map(List::of).orElse(List.of());
+        String launcher = System.getProperty(LAUNCHER_PROPERTY);
+        if (launcher != null) {
+            return; // the relaunched (or image, or script) JVM: decided without reading anything
+        }
         Map<String, String> env = System.getenv();
-        relaunchCommand(System.getProperty("java.home"), arguments, env, System.getProperty(LAUNCHER_PROPERTY),
-                Runtime.version().feature())
-                .ifPresent(cmd -> Exec.replaceProcess(cmd, relaunchEnv(env)));
+        Optional<List<String>> cmd = relaunchCommand(System.getProperty("java.home"), arguments(), env, null, feature());
+        if (cmd.isPresent()) {
+            Exec.replaceProcess(cmd.get(), relaunchEnv(env));
+        }
+    }
+
+    /**
+     * This process's arguments after the executable: /proc/self/cmdline on Linux (what
+     * {@code ProcessHandle.Info} reads too, without starting its process machinery), else ProcessHandle.
+     */
+    static List<String> arguments() {
+        try {
+            byte[] b = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+            List<String> out = new ArrayList<>();
+            Charset cs = platformCharset();
+            int from = 0;
+            for (int i = 0; i < b.length; i++) {
+                if (b[i] == 0) {
+                    out.add(new String(b, from, i - from, cs));
+                    from = i + 1;
+                }
+            }
+            return out.isEmpty() ? out : out.subList(1, out.size());
+        } catch (IOException | RuntimeException e) {
+            Optional<String[]> args = ProcessHandle.current().info().arguments();
+            return args.isPresent() ? List.of(args.get()) : List.of();
+        }
+    }
+
+    private static Charset platformCharset() {
+        try {
+            return Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
+        } catch (RuntimeException e) {
+            return StandardCharsets.UTF_8;
+        }
+    }
+
+    /** This process's id ({@code /proc/self} on Linux; the relaunch keeps it). */
+    static long pid() {
+        try {
+            return Long.parseLong(Files.readSymbolicLink(Path.of("/proc/self")).toString());
+        } catch (IOException | RuntimeException e) {
+            return ProcessHandle.current().pid();
+        }
+    }
+
+    /** The running Java's feature version (25 for 25.0.1). */
+    static int feature() {
+        try {
+            return Integer.parseInt(System.getProperty("java.specification.version"));
+        } catch (RuntimeException e) {
+            return Runtime.version().feature();
+        }
     }
 
     /** How the running JVM got its options, for {@code olla version}. */

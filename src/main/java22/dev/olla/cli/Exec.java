@@ -6,6 +6,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -30,8 +31,11 @@ final class Exec {
                             ValueLayout.ADDRESS));
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment argv = strings(arena, command);
-                MemorySegment envp = strings(arena, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                        .toList());
+                List<String> vars = new ArrayList<>(env.size());
+                for (Map.Entry<String, String> e : env.entrySet()) { // no stream, lambda or +: cold JVM
+                    vars.add(new StringBuilder(e.getKey()).append('=').append(e.getValue()).toString());
+                }
+                MemorySegment envp = strings(arena, vars);
                 System.out.flush();
                 System.err.flush();
                 int ignored = (int) execve.invokeExact(arena.allocateFrom(command.get(0)), argv, envp);

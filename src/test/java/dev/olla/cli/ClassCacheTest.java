@@ -77,6 +77,12 @@ class ClassCacheTest {
         assertThat(Files.readAllBytes(cache)).containsExactly(1, 2);
         assertThat(Files.exists(out)).isFalse();
         assertThat(options(jar, home, 25, 9)).contains(ClassCache.USE + cache).noneMatch(o -> o.startsWith(ClassCache.TRAIN));
+        // a second server trained at the same time finishes later: its output goes
+        Path second = out.resolveSibling(out.getFileName().toString().replace("-" + GONE + ".", "-" + (GONE + 1) + "."));
+        Files.write(second, new byte[] {3});
+        assertThat(options(jar, home, 25, 11)).contains(ClassCache.USE + cache);
+        assertThat(Files.exists(second)).isFalse();
+        assertThat(Files.readAllBytes(cache)).containsExactly(1, 2);
         // another JDK: another cache, and this one goes
         List<String> otherJdk = ClassCache.options(jar.toString(), List.of(), Map.of("HOME", home.toString()), 25,
                 "/opt/jdk 25.0.2", 10);

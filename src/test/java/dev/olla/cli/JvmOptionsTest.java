@@ -2,9 +2,12 @@ package dev.olla.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JvmOptionsTest {
     private static final List<String> PLAIN = List.of("-jar", "target/olla.jar", "-c", "my config.yaml");
@@ -24,6 +27,21 @@ class JvmOptionsTest {
         assertThat(cmd).containsSubsequence("-XX:+UseSerialGC", "-Dolla.launcher=relaunch", "-jar", "target/olla.jar",
                 "-c", "my config.yaml");
         assertThat(cmd.subList(cmd.size() - PLAIN.size(), cmd.size())).isEqualTo(PLAIN);
+    }
+
+    @Test
+    void theRelaunchReadsItsFactsWithoutProcessHandleOrTheClassLoader(@TempDir Path dir) throws Exception {
+        assertThat(JvmOptions.pid()).isEqualTo(ProcessHandle.current().pid());
+        assertThat(JvmOptions.feature()).isEqualTo(Runtime.version().feature());
+        assertThat(JvmOptions.arguments()).isEqualTo(List.of(ProcessHandle.current().info().arguments().orElseThrow()));
+        Path jar = dir.resolve("o.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.zip.ZipEntry("dev/olla/cli/jvm.options"));
+            out.write("# comment\n-XX:+UseSerialGC\n25+ -XX:+UseCompactObjectHeaders\n30+ -XX:+Future\n".getBytes());
+        }
+        assertThat(JvmOptions.forJava(25, jar.toString())).containsExactly("-XX:+UseSerialGC", "-XX:+UseCompactObjectHeaders");
+        assertThat(JvmOptions.forJava(25, dir.resolve("missing.jar").toString())).as("falls back to the class path")
+                .isEqualTo(JvmOptions.forJava(25));
     }
 
     @Test
