@@ -213,7 +213,9 @@ public final class JvmOptions {
             return "supplied by the olla launcher script";
         }
         if ("relaunch".equals(l)) {
-            return "supplied by Olla (relaunched with them)";
+            String how = System.getProperty("olla.exec"); // set by Exec: direct or api
+            return how == null ? "supplied by Olla (relaunched with them)"
+                    : "supplied by Olla (relaunched with them, execve: " + how + ")";
         }
         return "as started (Olla's options not applied)";
     }
