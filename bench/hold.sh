@@ -1,39 +1,46 @@
 #!/usr/bin/env bash
 # What holding the first token costs (issue 13), and what a proxy hop costs (issue 14): time to first
-# token (TTFT) and inter-token gaps of streamed chat completions, direct to the simulator, through
-# nginx (the reference hop: proxy_buffering off, keep-alive upstream), through Olla with
-# `proxy.hold_first_token: false` and through Olla with `proxy.hold_first_token: true` (the default),
-# in one run.
+# token (TTFT) of streamed chat completions, direct to the simulator, through nginx (the reference hop:
+# proxy_buffering off, keep-alive upstream), through Olla with `proxy.hold_first_token: false` and
+# through Olla with `proxy.hold_first_token: true` (the default), in one run.
 #
-#   bench/hold.sh                # ~4.5 minutes: both engines
+#   bench/hold.sh                # MODE=paired (default): ~2.5 minutes, both engines
+#   MODE=rounds bench/hold.sh    # the older rounds mode (TTFT and gaps, CONNS connections): ~4.5 minutes
 #
 # ENGINES ("sherpa olla") picks the proxy engines; ENGINE=olla (the old knob) measures one.
-# The Ollas (hold off and on per engine, one measured at a time) and nginx are pinned to core PROXY_CORE (0), the
-# simulator and the client to LOAD_CORE (1). The simulator streams TOKENS (32) small deltas PACE_MS (1)
-# ms apart, the role chunk with the headers (as OpenAI and vLLM do: the hold keeps it back until the
-# first token) and the first token FIRST_MS (0) ms after the headers: with 0 the first token is not
-# paced by a timer, so TTFT measures the path (request in, head, role chunk and first token out), not
-# the simulator's timer wake-up (FIRST_MS=$PACE_MS gives the old, timer-paced first token).
-# Phases, every run bounded by `timeout`:
-#   1. warm-up: WARM (20) s of streams through each Olla (JIT);
-#   2. ROUNDS (5) alternating rounds of DUR (6) s per target (direct, nginx, then <engine>-off and
-#      <engine>-on per engine),
-#      CONNS (2) keep-alive connections each running streams back to back (bench/StreamLatency.java);
-#      TTFT = request written -> first content token read, gap = between two tokens read, microseconds.
-# Reported: per target the TTFT p50/p99 and gap p99 of every round and of the best round (noise only
-# ever adds latency); the hold's cost (on - off), what Olla and nginx add over direct and what Olla adds
-# over nginx, as the median of the per-round differences (the rounds of one pass run back to back, so
-# they share the machine's load) and from the best rounds; and the load average before and after
-# (the machine may be shared: say so). Without nginx (apt-get install nginx) its rounds are skipped.
-# Uses free 127.0.0.1 ports in 20000-29999 (two per engine, sim, nginx); results in bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
+# OLLA_JAR_B=<jar> and/or OLLA_OPTS_B="<JVM options>" (paired mode) add, per engine and hold setting, an Olla
+# running that jar (default: the same) with those JVM options instead of its own jvm.options
+# ("<engine>-<on|off>-b"), measured interleaved with the others: an A/B of two builds or two JVM set-ups
+# under the same load, reported as b - a pairs.
+# The Ollas and nginx are pinned to core PROXY_CORE (0), the simulator and the client to LOAD_CORE (1).
+# The simulator streams TOKENS small deltas PACE_MS (1) ms apart, the role chunk with the headers (as OpenAI
+# and vLLM do: the hold keeps it back until the first token) and the first token FIRST_MS (0) ms after the
+# headers: with 0 the first token is not paced by a timer, so TTFT measures the path (request in, head, role
+# chunk and first token out), not the simulator's timer wake-up (FIRST_MS=$PACE_MS gives the old, timer-paced
+# first token). Every run is bounded by `timeout`; first a warm-up of WARM (20) s of streams through each Olla (JIT).
+#
+# MODE=paired: ONE client thread sends one stream at a time, to every target in turn (the order rotates each
+#   cycle), for PAIRED_SECS (90) s, TOKENS (4) per stream (bench/HopLatency.java): every target is sampled under the
+#   same load, milliseconds apart, and each cycle gives a paired difference per pair of targets. Reported per
+#   target TTFT p50/p90/p99/p99.9/max, and per pair (nginx - direct, on - off, on - direct, on - nginx, b - a)
+#   the difference of the percentiles and the percentiles of the per-cycle differences.
+# MODE=rounds: ROUNDS (5) alternating rounds of DUR (6) s per target, CONNS (2) keep-alive connections each
+#   running streams of TOKENS (32) back to back (bench/StreamLatency.java); TTFT and gaps between tokens. Reported:
+#   per target TTFT p50/p99 and gap p99 of every round and of the best round, the median of the per-round
+#   differences (on - off, Olla - direct, nginx - direct, Olla - nginx).
+# Both report the load average before and after (the machine may be shared: say so). Without nginx
+# (apt-get install nginx) its samples are skipped. Uses free 127.0.0.1 ports in 20000-29999; results in
+# bench/results/hold-<timestamp>/ (summary.txt, raw outputs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 . "$root/scripts/jdk.sh"
 olla_find_jdk
 JAVA="$JAVA_HOME/bin/java"
-DUR="${DUR:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-5}" CONNS="${CONNS:-2}"
-TOKENS="${TOKENS:-32}" PACE_MS="${PACE_MS:-1}" FIRST_MS="${FIRST_MS:-0}" ENGINES="${ENGINES:-${ENGINE:-sherpa olla}}"
+MODE="${MODE:-paired}"
+case "$MODE" in paired|rounds) ;; *) echo "hold: unknown MODE $MODE (paired, rounds)" >&2; exit 2;; esac
+DUR="${DUR:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-5}" CONNS="${CONNS:-2}" PAIRED_SECS="${PAIRED_SECS:-90}"
+TOKENS="${TOKENS:-$([ "$MODE" = paired ] && echo 4 || echo 32)}" PACE_MS="${PACE_MS:-1}" FIRST_MS="${FIRST_MS:-0}" ENGINES="${ENGINES:-${ENGINE:-sherpa olla}}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p; for _ in $(seq 1 50); do p=$((20000 + RANDOM % 10000)); in_use "$p" || { echo "$p"; return; }; done; echo "no free port" >&2; exit 1; }
@@ -43,6 +50,10 @@ OLLAS=""
 for e in $ENGINES; do
   case "$e" in sherpa|olla) ;; *) echo "hold: unknown engine $e (sherpa, olla)" >&2; exit 2;; esac
   for h in off on; do PORT[$e-$h]=$(free_port); OLLAS="$OLLAS $e-$h"; done
+  if [ -n "${OLLA_JAR_B:-}${OLLA_OPTS_B:-}" ]; then
+    [ "$MODE" = paired ] || { echo "hold: OLLA_JAR_B / OLLA_OPTS_B need MODE=paired" >&2; exit 2; }
+    for h in off on; do PORT[$e-$h-b]=$(free_port); OLLAS="$OLLAS $e-$h-b"; done
+  fi
 done
 NGINX_PORT=$(free_port)
 TARGETS="direct nginx$OLLAS"
@@ -103,9 +114,13 @@ NGINX
   in_use "$NGINX_PORT" || { echo "hold: nginx did not start:" >&2; cat "$out/nginx.log" "$out/nginx-error.log" >&2; exit 1; }
 fi
 
-start_olla() { # <engine>-<on|off>
-  local hold=$1 port=${PORT[$1]} flag
-  flag=$([ "${1#*-}" = on ] && echo true || echo false)
+start_olla() { # <engine>-<on|off>[-b]
+  local hold=$1 port=${PORT[$1]} flag jar=$JAR engine=${1%%-*} opts=()
+  flag=$([[ "$1" == *-on* ]] && echo true || echo false)
+  if [[ "$1" == *-b ]]; then
+    jar=${OLLA_JAR_B:-$JAR}
+    read -r -a opts <<< "${OLLA_OPTS_B:-}"
+  fi
   cat > "$out/olla-$hold.yaml" <<YAML
 server:
   host: 127.0.0.1
@@ -115,7 +130,7 @@ server:
     global_requests_per_minute: 0
     per_ip_requests_per_minute: 0
 proxy:
-  engine: ${1%-*}
+  engine: $engine
   hold_first_token: $flag
 discovery:
   static:
@@ -128,7 +143,7 @@ discovery:
 logging:
   level: warn
 YAML
-  (cd "$out" && exec taskset -c "$PROXY_CORE" "$JAVA" -jar "$JAR" -c "$out/olla-$hold.yaml") > "$out/olla-$hold.log" 2>&1 &
+  (cd "$out" && exec taskset -c "$PROXY_CORE" "$JAVA" "${opts[@]}" -jar "$jar" -c "$out/olla-$hold.yaml") > "$out/olla-$hold.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 600); do
     curl -sf -m 2 "http://127.0.0.1:$port/olla/models" 2>/dev/null | grep -q '"m1"' && return 0
@@ -141,7 +156,7 @@ if grep -q 'unknown key proxy.hold_first_token' "$out"/olla-*.log 2>/dev/null; t
   echo "WARNING: this build does not know proxy.hold_first_token: 'on' and 'off' are the same Olla" | tee "$out/summary.txt"
 fi
 
-"$JAVA_HOME/bin/javac" -d "$out/classes" "$here/StreamLatency.java"
+"$JAVA_HOME/bin/javac" -d "$out/classes" "$here/StreamLatency.java" "$here/HopLatency.java"
 declare -A URL=(
   [direct]="http://127.0.0.1:$SIM_PORT/v1/chat/completions"
   [nginx]="http://127.0.0.1:$NGINX_PORT/v1/chat/completions"
@@ -155,6 +170,37 @@ stream() { # target conns seconds label -> RESULT line
 
 echo "warm-up: $WARM s through each Olla" >&2
 for t in $OLLAS; do stream "$t" 4 "$WARM" "warm-$t" > /dev/null; done
+
+if [ "$MODE" = paired ]; then
+  pairs=""
+  ng=0; if [[ " $TARGETS " == *" nginx "* ]]; then ng=1; pairs="nginx:direct"; fi
+  for e in $ENGINES; do
+    pairs="$pairs,$e-on:$e-off,$e-on:direct,$e-off:direct"
+    if [ $ng = 1 ]; then pairs="$pairs,$e-on:nginx,$e-off:nginx"; fi
+    if [ -n "${OLLA_JAR_B:-}${OLLA_OPTS_B:-}" ]; then pairs="$pairs,$e-on-b:$e-on,$e-off-b:$e-off,$e-on-b:direct"; fi
+  done
+  args=()
+  for t in $TARGETS; do args+=("$t=${URL[$t]}"); done
+  echo "paired: $PAIRED_SECS s, one stream at a time over: $TARGETS" >&2
+  timeout $(( PAIRED_SECS + 120 )) taskset -c "$LOAD_CORE" "$JAVA" -cp "$out/classes" HopLatency "$PAIRED_SECS" "$TOKENS" m1 \
+    "${pairs#,}" "${args[@]}" > "$out/paired.txt" 2> "$out/paired.err" || true
+  load_after=$(load)
+  {
+    echo "hold bench, paired mode (engines: $ENGINES${OLLA_JAR_B:+; b = $OLLA_JAR_B}${OLLA_OPTS_B:+; b runs with $OLLA_OPTS_B}): TTFT (request written -> first content token read),"
+    echo "microseconds; one client thread, one stream at a time, every target in turn; streams of $TOKENS deltas $PACE_MS ms apart,"
+    echo "the first $FIRST_MS ms after the head; Olla and nginx on core $PROXY_CORE, simulator and client on core $LOAD_CORE;"
+    echo "load average before: $load_before, after: $load_after ($(nproc) cores)"
+    awk -v l="${load_before%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' \
+      && echo "WARNING: the machine was busy (1-minute load ${load_before%% *} on $(nproc) cores): contention figures"
+    echo
+    grep -v '^RESULT\|^PAIR' "$out/paired.txt"
+    echo "  targets (issue 13: hold on - direct TTFT p99 < 200 us; issue 14: Olla - nginx TTFT p99 <= 250 us)"
+    if [ -s "$out/paired.err" ]; then echo "client errors:"; head -5 "$out/paired.err"; fi
+  } | tee -a "$out/summary.txt"
+  echo "Results in $out" >&2
+  exit 0
+fi
+
 : > "$out/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
   for t in $TARGETS; do
