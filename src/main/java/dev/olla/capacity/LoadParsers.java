@@ -1,7 +1,6 @@
 package dev.olla.capacity;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -15,8 +14,6 @@ import java.util.Map;
  * {@link IllegalArgumentException} with a short reason.
  */
 public final class LoadParsers {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
-
     private LoadParsers() {}
 
     /** Slot figures: total, busy and waiting (each -1 when unknown). */
@@ -26,7 +23,7 @@ public final class LoadParsers {
 
     private static JsonNode json(String body) {
         try {
-            return MAPPER.readTree(body);
+            return dev.olla.server.Json.tree(body);
         } catch (IOException e) {
             throw new IllegalArgumentException("not JSON: " + e.getMessage());
         }

@@ -17,7 +17,6 @@ import dev.olla.config.OllaConfig;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import net.logstash.logback.encoder.LogstashEncoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * only puts the event on a queue, and a slow or blocked stdout (a paused terminal, a full pipe)
  * costs dropped log lines once the queue is full, never a stalled connection.
  *
- * <p>JSON lines (logstash-logback-encoder): {@code @timestamp} ISO-8601, {@code level},
+ * <p>JSON lines ({@link JsonLineEncoder}, as logstash-logback-encoder wrote them): {@code @timestamp} ISO-8601, {@code level},
  * {@code logger_name}, {@code message}, and the request fields flat at the top level
  * ({@code endpoint}, {@code model}, {@code status}, {@code duration_ms}, {@code request_id}, ...).
  * On a terminal the console is text unless {@code OLLA_LOGGING_FORMAT} asks otherwise.
@@ -130,24 +129,10 @@ final class LoggingSetup {
             text.start();
             return text;
         }
-        LogstashEncoder enc = new LogstashEncoder();
+        JsonLineEncoder enc = new JsonLineEncoder();
         enc.setContext(ctx);
-        enc.setIncludeContext(false);
-        enc.setIncludeCallerData(false);
-        enc.setIncludeMdc(false);
-        enc.setIncludeTags(false);
-        enc.setTimestampPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
-        enc.setFieldNames(fieldNames());
         enc.start();
         return enc;
-    }
-
-    private static net.logstash.logback.fieldnames.LogstashFieldNames fieldNames() {
-        var names = new net.logstash.logback.fieldnames.LogstashFieldNames();
-        names.setVersion("[ignore]");
-        names.setLevelValue("[ignore]");
-        names.setThread("[ignore]");
-        return names;
     }
 
     private static boolean stdoutIsTerminal() {

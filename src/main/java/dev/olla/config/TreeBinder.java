@@ -76,7 +76,7 @@ final class TreeBinder {
         if (node.isArray()) {
             return "a list";
         }
-        return node.toString();
+        return node.asText(); // numbers and booleans as written; toString() would create an ObjectMapper
     }
 
     static String quote(String s) {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,11 +28,12 @@ final class YamlTrees {
     /** Top-level key of defaults.yaml holding the per-endpoint defaults (not a configuration key). */
     static final String ENDPOINT_DEFAULTS_KEY = "endpoint_defaults";
 
-    private static final ObjectMapper MAPPER = new ObjectMapper(YAMLFactory.builder()
+    /** A factory, not an ObjectMapper: {@link Trees} builds the tree (see there why). */
+    private static final YAMLFactory YAML = YAMLFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             // YAML 1.2 / Go yaml.v3 style: only true/false are booleans; "yes", "on" stay text.
             .enable(YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS)
-            .build());
+            .build();
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'");
 
     private static volatile ObjectNode defaults;
@@ -47,12 +47,12 @@ final class YamlTrees {
      */
     static JsonNode read(String text, String source) throws ConfigException {
         rejectAliases(text, source);
-        try {
-            JsonNode node = MAPPER.readTree(text);
+        try (JsonParser p = YAML.createParser(text)) {
+            JsonNode node = Trees.read(p);
             return node == null || node.isMissingNode() || node.isNull() ? JsonNodeFactory.instance.objectNode() : node;
         } catch (JsonProcessingException e) {
             throw new ConfigException(source, describe(e, source));
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new ConfigException(source, source + ": cannot parse YAML: " + e.getMessage());
         }
     }
@@ -62,7 +62,7 @@ final class YamlTrees {
      * value; walk the tokens first and refuse aliases with their position. Also surfaces syntax errors.
      */
     private static void rejectAliases(String text, String source) throws ConfigException {
-        try (JsonParser p = MAPPER.createParser(text)) {
+        try (JsonParser p = YAML.createParser(text)) {
             while (p.nextToken() != null) {
                 if (p instanceof YAMLParser y && y.isCurrentAlias()) {
                     JsonLocation loc = p.currentTokenLocation();

@@ -61,12 +61,12 @@ final class ModelFetcher {
             return null;
         }
         Duration t = timeout.compareTo(MAX_VERSION_TIMEOUT) > 0 ? MAX_VERSION_TIMEOUT : timeout;
-        return BackendVersion.parse(type, Json.MAPPER.readTree(body(ep, BackendGet.under(ep, path), t)));
+        return BackendVersion.parse(type, Json.tree(body(ep, BackendGet.under(ep, path), t)));
     }
 
     /** {@code path} under the endpoint's URL, parsed as JSON. */
     JsonNode json(Endpoint ep, String path, Duration t) throws IOException {
-        return Json.MAPPER.readTree(body(ep, BackendGet.under(ep, path), t));
+        return Json.tree(body(ep, BackendGet.under(ep, path), t));
     }
 
     /** The response format parser for an endpoint: its profile's, or shape detection for type {@code auto}/unknown. */

@@ -2,8 +2,6 @@ package dev.olla.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,14 +22,12 @@ import java.util.Map;
  * promises, is a {@link ModelListException}.
  */
 public final class ModelListParser {
-    private static final ObjectMapper MAPPER = JsonMapper.builder().build();
-
     private ModelListParser() {}
 
     public static List<DiscoveredModel> parse(String format, byte[] body) throws ModelListException {
         JsonNode root;
         try {
-            root = MAPPER.readTree(body);
+            root = dev.olla.server.Json.tree(body);
         } catch (JsonProcessingException e) {
             throw new ModelListException("invalid JSON in model list: " + e.getOriginalMessage(), e);
         } catch (java.io.IOException e) {

@@ -1,19 +1,9 @@
 package dev.olla.profile;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,14 +52,6 @@ public final class ProfileRegistry {
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._~-]+");
     /** Sub-paths of /olla/ that Olla serves itself; a prefix of the same spelling never reaches a backend. */
     private static final Set<String> RESERVED_PREFIXES = Set.of("proxy", "models", "anthropic");
-
-    static final YAMLMapper YAML = YAMLMapper.builder()
-            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .build();
 
     /** One parsed profile file: the merged YAML tree (base for later overrides) and what it yields. */
     private record Loaded(String file, JsonNode tree, Profile profile, List<ContextRule> contextRules,
@@ -270,23 +252,15 @@ public final class ProfileRegistry {
     // Parsing
 
     private static Loaded parse(String file, String text, Map<String, Loaded> existing) throws ProfileException {
-        JsonNode tree;
-        try {
-            tree = YAML.readTree(text);
-        } catch (JacksonException e) {
-            throw error(file, e);
-        }
+        Map<String, JsonLocation> where = new HashMap<>();
+        JsonNode tree = ProfileYamlReader.tree(file, text, where);
         if (tree == null || tree.isMissingNode() || tree.isNull()) {
             throw new ProfileException(file, "name is required (the file is empty)");
         }
         if (!tree.isObject()) {
             throw new ProfileException(file, 1, 1, "expected a mapping of profile fields (name, routing, api, ...)");
         }
-        try {
-            YAML.readValue(text, ProfileYaml.class); // type check with line/column positions
-        } catch (JacksonException e) {
-            throw error(file, e);
-        }
+        ProfileYaml own = ProfileYamlReader.bind(file, tree, where); // type check with line/column positions
         JsonNode nameNode = tree.get("name");
         String name = nameNode == null || nameNode.isNull() ? "" : nameNode.asText().strip().toLowerCase(Locale.ROOT);
         if (name.isEmpty()) {
@@ -297,14 +271,11 @@ public final class ProfileRegistry {
                     + "\" is not valid (letters, digits, '.', '_', '-' and '~' only)");
         }
         Loaded base = existing.get(name);
-        JsonNode merged = base == null ? tree : merge(base.tree().deepCopy(), tree);
-        ProfileYaml y;
-        try {
-            y = YAML.treeToValue(merged, ProfileYaml.class);
-        } catch (JacksonException | IllegalArgumentException e) {
-            throw new ProfileException(file, "invalid profile: " + e.getMessage());
+        if (base == null) {
+            return toLoaded(file, name, tree, own);
         }
-        return toLoaded(file, name, merged, y);
+        JsonNode merged = merge(base.tree().deepCopy(), tree);
+        return toLoaded(file, name, merged, ProfileYamlReader.bind(file, merged, Map.of()));
     }
 
     /** Overlays {@code over} on {@code base}: mappings merge key by key; anything else replaces. */
@@ -436,73 +407,6 @@ public final class ProfileRegistry {
 
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s;
-    }
-
-    /** A Jackson/SnakeYAML failure as "file: line L, column C: problem". */
-    static ProfileException error(String file, JacksonException e) {
-        int line = 0;
-        int column = 0;
-        String problem;
-        if (e.getCause() instanceof MarkedYAMLException m) {
-            Mark mark = m.getProblemMark() != null ? m.getProblemMark() : m.getContextMark();
-            if (mark != null) {
-                line = mark.getLine() + 1;
-                column = mark.getColumn() + 1;
-            }
-            String context = m.getContext();
-            problem = (context == null ? "" : oneLine(context) + ": ") + oneLine(String.valueOf(m.getProblem()));
-        } else if (e instanceof InvalidFormatException f) {
-            problem = path(f) + "\"" + f.getValue() + "\" is not " + describe(f.getTargetType());
-        } else if (e instanceof MismatchedInputException mi && mi.getTargetType() != null) {
-            problem = path(mi) + "expected " + describe(mi.getTargetType());
-        } else if (e instanceof JsonMappingException jm && !jm.getPath().isEmpty()) {
-            problem = path(jm) + oneLine(jm.getOriginalMessage());
-        } else {
-            problem = oneLine(e.getOriginalMessage());
-        }
-        if (line == 0) {
-            JsonLocation loc = e.getLocation();
-            if (loc != null && loc.getLineNr() > 0) {
-                line = loc.getLineNr();
-                column = Math.max(loc.getColumnNr(), 0);
-            }
-        }
-        return new ProfileException(file, line, column, problem);
-    }
-
-    private static String path(JsonMappingException e) {
-        StringBuilder sb = new StringBuilder();
-        for (JsonMappingException.Reference r : e.getPath()) {
-            if (r.getFieldName() != null) {
-                if (!sb.isEmpty()) {
-                    sb.append('.');
-                }
-                sb.append(r.getFieldName());
-            } else if (r.getIndex() >= 0) {
-                sb.append('[').append(r.getIndex()).append(']');
-            }
-        }
-        return sb.isEmpty() ? "" : sb.append(": ").toString();
-    }
-
-    private static String describe(Class<?> type) {
-        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
-            return "a whole number";
-        }
-        if (type == Boolean.class || type == boolean.class) {
-            return "true or false";
-        }
-        if (type == String.class) {
-            return "a single value";
-        }
-        if (List.class.isAssignableFrom(type) || Collection.class.isAssignableFrom(type)) {
-            return "a list";
-        }
-        return "a mapping";
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     // ---------------------------------------------------------------------------------------------

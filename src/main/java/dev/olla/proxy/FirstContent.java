@@ -131,7 +131,7 @@ final class FirstContent {
     private Verdict json(byte[] bytes, int off, int len) {
         JsonNode n;
         try {
-            n = Json.MAPPER.readTree(bytes, off, len);
+            n = Json.tree(bytes, off, len);
         } catch (java.io.IOException | RuntimeException e) {
             return Verdict.CONTENT; // not JSON: not ours to judge
         }
@@ -252,7 +252,7 @@ final class FirstContent {
         String s = m.strip();
         if (s.startsWith("{")) {
             try {
-                JsonNode n = Json.MAPPER.readTree(s);
+                JsonNode n = Json.tree(s);
                 if (n != null && n.isObject()) {
                     JsonNode e = n.has("error") ? n.get("error") : n;
                     if (e.isTextual()) {

@@ -280,7 +280,7 @@ public final class RequestInspector {
 
         private static String unescape(String raw) {
             try {
-                return dev.olla.server.Json.MAPPER.readValue('"' + raw + '"', String.class);
+                return dev.olla.server.Json.string('"' + raw + '"');
             } catch (java.io.IOException e) {
                 return raw;
             }

@@ -65,7 +65,7 @@ final class OllamaApi {
             return null;
         }
         try {
-            JsonNode j = Json.MAPPER.readTree(new ByteBufInputStream(ex.body().duplicate()));
+            JsonNode j = Json.tree(new ByteBufInputStream(ex.body().duplicate()));
             if (j instanceof ObjectNode o && !o.path("model").isTextual() && o.path("name").isTextual()) {
                 o.put("model", o.get("name").asText());
                 return Json.bytes(o);

@@ -79,12 +79,20 @@ class LoggingSetupTest {
             LoggerFactory.getLogger("olla.logtest").atInfo().addKeyValue("endpoint", "gpu0")
                     .addKeyValue("model", "llama3.2:3b").addKeyValue("status", 200).addKeyValue("duration_ms", 12.5)
                     .addKeyValue("request_id", "r-1").log("POST /x 200");
+            LoggerFactory.getLogger("olla.logtest").warn("it failed", new IllegalStateException("boom"));
             stopAppenders(); // drains the async queue
         } finally {
             System.setOut(old);
         }
         List<String> lines = Files.readAllLines(dir.resolve("olla.log"));
-        JsonNode j = new ObjectMapper().readTree(lines.getLast());
+        JsonNode failed = new ObjectMapper().readTree(lines.getLast());
+        assertThat(failed.path("level").asText()).isEqualTo("WARN");
+        assertThat(failed.path("message").asText()).isEqualTo("it failed");
+        assertThat(failed.path("stack_trace").asText()).startsWith("java.lang.IllegalStateException: boom")
+                .contains("at dev.olla.cli.LoggingSetupTest");
+        JsonNode j = new ObjectMapper().readTree(lines.get(lines.size() - 2));
+        assertThat(j.fieldNames()).toIterable().startsWith("@timestamp", "message", "logger_name", "level");
+        assertThat(j.path("logger_name").asText()).isEqualTo("olla.logtest");
         assertThat(j.path("@timestamp").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)");
         assertThat(j.path("message").asText()).isEqualTo("POST /x 200");
         assertThat(j.path("level").asText()).isEqualTo("INFO");

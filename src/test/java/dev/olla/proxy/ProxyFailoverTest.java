@@ -248,7 +248,7 @@ class ProxyFailoverTest {
         assertThat(ep.requests()).isEqualTo(4);
         assertThat(ep.failures()).isEqualTo(4);
         assertThat(ep.successRate()).isZero();
-        var status = dev.olla.server.Json.MAPPER.readTree(olla.get("/internal/status/endpoints").body()).path("endpoints").get(0);
+        var status = dev.olla.server.Json.tree(olla.get("/internal/status/endpoints").body()).path("endpoints").get(0);
         assertThat(status.path("success_rate").asText()).startsWith("0").endsWith("%");
         // without consecutive_5xx (off by default) the endpoint stays in rotation
         assertThat(olla.olla().health().circuitOpen(ep)).isFalse();
@@ -278,7 +278,7 @@ class ProxyFailoverTest {
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.headers().firstValue("X-Olla-Endpoint")).hasValue("b");
         }
-        var item = dev.olla.server.Json.MAPPER.readTree(olla.get("/internal/status/endpoints").body()).path("endpoints");
+        var item = dev.olla.server.Json.tree(olla.get("/internal/status/endpoints").body()).path("endpoints");
         assertThat(item.toString()).contains("\"circuit_breaker\":\"open\"").contains("consecutive 5xx");
         assertThat(olla.get("/internal/metrics").body())
                 .contains("olla_endpoint_circuit_breaker_open{endpoint=\"a\"} 1")

@@ -135,7 +135,7 @@ class ModelRoutesTest {
         assertThat(r.statusCode()).as(path + " " + r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
         assertThat(r.body()).doesNotContain("\": ").doesNotContain("http://");
-        return Json.MAPPER.readTree(r.body());
+        return Json.tree(r.body());
     }
 
     private static List<String> texts(JsonNode array, String field) {
@@ -239,12 +239,12 @@ class ModelRoutesTest {
     void badParametersAre400WithTheOriginalTexts() throws Exception {
         HttpResponse<String> r = get("/olla/models?format=xml");
         assertThat(r.statusCode()).isEqualTo(400);
-        assertThat(Json.MAPPER.readTree(r.body()).path("error").path("message").asText()).isEqualTo(
+        assertThat(Json.tree(r.body()).path("error").path("message").asText()).isEqualTo(
                 "invalid query parameter format=xml: unsupported format. Supported formats: unified, openai, ollama, "
                         + "lmstudio, lemonade, lmdeploy, sglang, vllm, vllm-mlx, llamacpp, docker-model-runner");
         r = get("/olla/models?available=maybe");
         assertThat(r.statusCode()).isEqualTo(400);
-        assertThat(Json.MAPPER.readTree(r.body()).path("error").path("message").asText())
+        assertThat(Json.tree(r.body()).path("error").path("message").asText())
                 .isEqualTo("invalid value for 'available' parameter. Use 'true' or 'false'");
     }
 
@@ -270,7 +270,7 @@ class ModelRoutesTest {
         assertThat(ok("/olla/models/meta-llama/Llama-3.1-8B").path("max_context_length").asLong()).isEqualTo(131072);
         HttpResponse<String> r = get("/olla/models/nope");
         assertThat(r.statusCode()).isEqualTo(404);
-        assertThat(Json.MAPPER.readTree(r.body()).path("error").path("message").asText()).isEqualTo("Model not found");
+        assertThat(Json.tree(r.body()).path("error").path("message").asText()).isEqualTo("Model not found");
         assertThat(send("POST", "/olla/models/phi4:14b", "{}").statusCode()).isEqualTo(405);
     }
 
@@ -278,7 +278,7 @@ class ModelRoutesTest {
     void internalStatusModels() throws Exception {
         HttpResponse<String> r = get("/internal/status/models");
         assertThat(r.statusCode()).isEqualTo(200);
-        JsonNode body = Json.MAPPER.readTree(r.body());
+        JsonNode body = Json.tree(r.body());
         assertThat(body.path("total_models").asInt()).isEqualTo(7);
         assertThat(body.path("total_endpoints").asInt()).isEqualTo(5);
         assertThat(body.path("models_by_family").path("llama").toString()).contains("llama3.2:3b");
@@ -352,7 +352,7 @@ class ModelRoutesTest {
         HttpResponse<String> r = send(parts[0], parts[1], "{\"model\":\"llama3.2:3b\"}");
         assertThat(r.statusCode()).isEqualTo(501);
         // Ollama's own error shape, which ollama-js and ollama-python print
-        assertThat(Json.MAPPER.readTree(r.body()).path("error").asText())
+        assertThat(Json.tree(r.body()).path("error").asText())
                 .isEqualTo("model management operations not supported by proxy");
     }
 
@@ -369,7 +369,7 @@ class ModelRoutesTest {
         // a model of another type is not on this route
         HttpResponse<String> elsewhere = get("/olla/vllm/v1/models/phi4:14b");
         assertThat(elsewhere.statusCode()).isEqualTo(404);
-        assertThat(Json.MAPPER.readTree(elsewhere.body()).path("error").path("code").asText()).isEqualTo("model_not_found");
+        assertThat(Json.tree(elsewhere.body()).path("error").path("code").asText()).isEqualTo("model_not_found");
         assertThat(get("/olla/openai/v1/models/gpt-9").statusCode()).isEqualTo(404);
         for (SimulatedBackend sim : List.of(simA, simB, simC, simD)) {
             assertThat(sim.stats().requestsByPath().keySet()).as("answered by Olla, not a backend")
@@ -383,7 +383,7 @@ class ModelRoutesTest {
             HttpResponse<String> show = send("POST", "/olla/ollama/api/show", "{\"model\":\"phi4:14b\"}");
             assertThat(show.statusCode()).as(show.body()).isEqualTo(200);
             assertThat(show.headers().firstValue("X-Olla-Endpoint")).hasValue("ollama-a");
-            assertThat(Json.MAPPER.readTree(show.body()).path("details").isObject()).isTrue();
+            assertThat(Json.tree(show.body()).path("details").isObject()).isTrue();
         }
         // the legacy "name" field routes too
         HttpResponse<String> byName = send("POST", "/olla/ollama/api/show", "{\"name\":\"phi4:14b\"}");
@@ -391,17 +391,17 @@ class ModelRoutesTest {
         assertThat(byName.headers().firstValue("X-Olla-Endpoint")).hasValue("ollama-a");
         HttpResponse<String> missing = send("POST", "/olla/ollama/api/show", "{\"model\":\"gpt-9\"}");
         assertThat(missing.statusCode()).isEqualTo(404);
-        assertThat(Json.MAPPER.readTree(missing.body()).path("error").asText()).contains("gpt-9");
+        assertThat(Json.tree(missing.body()).path("error").asText()).contains("gpt-9");
     }
 
     @Test
     void ollamaErrorsAreOllamaShapedExceptUnderV1() throws Exception {
         HttpResponse<String> native_ = send("POST", "/olla/ollama/api/chat", chat("gpt-9"));
         assertThat(native_.statusCode()).isEqualTo(404);
-        assertThat(Json.MAPPER.readTree(native_.body()).path("error").isTextual()).as(native_.body()).isTrue();
+        assertThat(Json.tree(native_.body()).path("error").isTextual()).as(native_.body()).isTrue();
         HttpResponse<String> v1 = send("POST", "/olla/ollama/v1/chat/completions", chat("gpt-9"));
         assertThat(v1.statusCode()).isEqualTo(404);
-        assertThat(Json.MAPPER.readTree(v1.body()).path("error").path("message").asText()).contains("gpt-9");
+        assertThat(Json.tree(v1.body()).path("error").path("message").asText()).contains("gpt-9");
     }
 
     @Test
@@ -409,16 +409,16 @@ class ModelRoutesTest {
         // 405 from the router (pull is POST only) and 501 for TRACE, before any handler runs
         HttpResponse<String> notAllowed = send("GET", "/olla/ollama/api/pull", null);
         assertThat(notAllowed.statusCode()).isEqualTo(405);
-        assertThat(Json.MAPPER.readTree(notAllowed.body()).path("error").asText()).as(notAllowed.body())
+        assertThat(Json.tree(notAllowed.body()).path("error").asText()).as(notAllowed.body())
                 .isEqualTo("Method not allowed");
         HttpResponse<String> trace = send("TRACE", "/olla/ollama/api/chat", null);
         assertThat(trace.statusCode()).isEqualTo(501);
-        assertThat(Json.MAPPER.readTree(trace.body()).path("error").isTextual()).as(trace.body()).isTrue();
+        assertThat(Json.tree(trace.body()).path("error").isTextual()).as(trace.body()).isTrue();
         HttpResponse<String> traceV1 = send("TRACE", "/olla/ollama/v1/chat/completions", null);
-        assertThat(Json.MAPPER.readTree(traceV1.body()).path("error").path("type").asText()).as(traceV1.body())
+        assertThat(Json.tree(traceV1.body()).path("error").path("type").asText()).as(traceV1.body())
                 .isEqualTo("not_supported_error");
         HttpResponse<String> openai = send("TRACE", "/olla/openai/v1/chat/completions", null);
-        assertThat(Json.MAPPER.readTree(openai.body()).path("error").path("message").asText()).as(openai.body())
+        assertThat(Json.tree(openai.body()).path("error").path("message").asText()).as(openai.body())
                 .contains("TRACE");
     }
 

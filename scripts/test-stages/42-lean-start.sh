@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Test stage: a started Olla that has proxied chat completions (streamed and not) and answered
+# /internal/health, /version and a 404 has never created a Jackson ObjectMapper (its first creation
+# loads ~525 classes that stay resident: idle memory; docs/operations.md#jvm-options). Starts the
+# simulator and Olla from target/olla.jar on loopback ports 20000-29999 with -Xlog:class+load,
+# bounded (~15 s), stops what it starts.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+java="${JAVA_HOME:?}/bin/java"
+jar="$root/target/olla.jar"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "lean-start: FAIL: $*" >&2; for f in "$work"/*.log; do [ -f "$f" ] && tail -5 "$f" >&2; done; exit 1; }
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 10000))
+    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+  done
+  fail "no free port"
+}
+wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; fail "port $1 never opened"; }
+# request PORT METHOD PATH [BODY] -> the status line's code
+request() {
+  local body="${4:-}" code
+  exec 3<>/dev/tcp/127.0.0.1/"$1" || return 1
+  printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
+    "$2" "$3" "${#body}" "$body" >&3
+  read -r _ code _ <&3 || true
+  cat <&3 >/dev/null || true
+  exec 3<&-
+  echo "$code"
+}
+sim=$(free_port)
+"$java" -XX:TieredStopAtLevel=1 -cp "$jar" dev.olla.sim.SimCli --flavor openai --port "$sim" --models m1 \
+  > "$work/sim.log" 2>&1 & pids+=($!)
+wait_port "$sim"
+port=$(free_port)
+cat > "$work/config.yaml" <<YAML
+server: {host: 127.0.0.1, port: $port}
+discovery:
+  static: {endpoints: [{name: sim, url: "http://127.0.0.1:$sim", type: openai-compatible}]}
+  health_check: {initial_delay: 0s}
+logging: {level: info, format: json}
+YAML
+# a JVM option given: no relaunch, so the class log covers the server itself
+(cd "$work" && exec "$java" -Xlog:class+load=info:file="$work/classes.txt" -jar "$jar" -c "$work/config.yaml") \
+  > "$work/olla.log" 2>&1 & pids+=($!)
+wait_port "$port"
+chat='{"model":"m1","stream":false,"messages":[{"role":"user","content":"hi"}]}'
+ok=""
+for _ in $(seq 1 100); do
+  [ "$(request "$port" POST /olla/openai/v1/chat/completions "$chat")" = 200 ] && { ok=1; break; }
+  sleep 0.1
+done
+[ -n "$ok" ] || fail "no proxied answer"
+[ "$(request "$port" POST /olla/openai/v1/chat/completions "${chat/\"stream\":false/\"stream\":true}")" = 200 ] || fail "streamed chat"
+[ "$(request "$port" GET /internal/health)" = 200 ] || fail "/internal/health"
+[ "$(request "$port" GET /version)" = 200 ] || fail "/version"
+[ "$(request "$port" GET /no/such/path)" = 404 ] || fail "404"
+grep -q '"message":"Olla listening on' "$work/olla.log" || fail "no JSON log line from the server"
+if grep -q 'com.fasterxml.jackson.databind.ObjectMapper ' "$work/classes.txt"; then
+  fail "an ObjectMapper was created (run with -XX:+UnlockDiagnosticVMOptions -XX:LogClassLoadingCauseFor=com.fasterxml.jackson.databind.ObjectMapper -Xlog:class+load+cause to see by whom)"
+fi
+echo "lean-start: OK ($(grep -c . "$work/classes.txt") classes loaded, no ObjectMapper)" >&2
