@@ -3,7 +3,6 @@ package dev.olla.cli;
 import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
@@ -123,9 +122,8 @@ final class LoggingSetup {
 
     private static Encoder<ILoggingEvent> encoder(LoggerContext ctx, boolean json) {
         if (!json) {
-            PatternLayoutEncoder text = new PatternLayoutEncoder();
+            TextLineEncoder text = new TextLineEncoder(TextLineEncoder.ISO); // %d{ISO} %-5level %msg%n
             text.setContext(ctx);
-            text.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %msg%n");
             text.start();
             return text;
         }

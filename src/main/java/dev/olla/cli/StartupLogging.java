@@ -3,7 +3,6 @@ package dev.olla.cli;
 import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
@@ -33,9 +32,8 @@ public final class StartupLogging extends ContextAwareBase implements ch.qos.log
         if (fileGiven) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
-        PatternLayoutEncoder text = new PatternLayoutEncoder();
+        TextLineEncoder text = new TextLineEncoder(TextLineEncoder.CLOCK); // %d{HH:mm:ss.SSS} %-5level %msg%n
         text.setContext(ctx);
-        text.setPattern("%d{HH:mm:ss.SSS} %-5level %msg%n");
         text.start();
         ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
         console.setContext(ctx);
