@@ -16,9 +16,12 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -43,24 +46,47 @@ public final class Metrics implements AutoCloseable {
     private static final Duration[] HOLD_BUCKETS = seconds(0.0001, 0.001, 0.01, 0.1, 0.5, 1, 5, 30);
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /**
+     * Created on first use (the first finished request, held response or scrape), not at start-up:
+     * the Prometheus registry and its first timer were ~9% of the main thread's work before the
+     * first answer, and a request is recorded after its response was written.
+     */
+    private volatile PrometheusMeterRegistry registry;
+    private Timer hold;
+    /** Gauges registered before the registry exists, added to it when it is created. */
+    private final List<Consumer<MeterRegistry>> pendingGauges = new ArrayList<>();
     private JvmGcMetrics gc;
     private final Map<String, Map<String, Row>> rows = new ConcurrentHashMap<>();
-    private final Timer hold;
 
-    public Metrics() {
-        // Two of Micrometer's names break the Prometheus conventions (promtool): replaced in bindJvm.
-        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
-                || id.getName().equals("system.cpu.count")));
-        hold = Timer.builder("olla.first.token.hold")
-                .description("Time a streamed response was held, from the backend's head to its first content chunk"
-                        + " (proxy.hold_first_token).")
-                .serviceLevelObjectives(HOLD_BUCKETS)
-                .register(registry);
+    private PrometheusMeterRegistry created() {
+        PrometheusMeterRegistry r = registry;
+        if (r != null) {
+            return r;
+        }
+        synchronized (this) {
+            if (registry == null) {
+                r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+                // Two of Micrometer's names break the Prometheus conventions (promtool): replaced in bindJvm.
+                r.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+                        || id.getName().equals("system.cpu.count")));
+                hold = Timer.builder("olla.first.token.hold")
+                        .description("Time a streamed response was held, from the backend's head to its first"
+                                + " content chunk (proxy.hold_first_token).")
+                        .serviceLevelObjectives(HOLD_BUCKETS)
+                        .register(r);
+                for (Consumer<MeterRegistry> g : pendingGauges) {
+                    g.accept(r);
+                }
+                pendingGauges.clear();
+                registry = r;
+            }
+            return registry;
+        }
     }
 
     /** A held response let through at its first content chunk after {@code nanos}. */
     public void recordHold(long nanos) {
+        created();
         hold.record(nanos, TimeUnit.NANOSECONDS);
     }
 
@@ -80,21 +106,22 @@ public final class Metrics implements AutoCloseable {
             if (jvmBound) {
                 return;
             }
+            PrometheusMeterRegistry r = created();
             java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
                 FunctionCounter.builder("process.cpu", sun, b -> b.getProcessCpuTime() / 1e9).baseUnit("seconds")
-                        .description("CPU time used by the process.").register(registry);
+                        .description("CPU time used by the process.").register(r);
             }
             Gauge.builder("system.cpus", os, b -> b.getAvailableProcessors())
-                    .description("Processors available to the JVM.").register(registry);
-            new JvmMemoryMetrics().bindTo(registry);
+                    .description("Processors available to the JVM.").register(r);
+            new JvmMemoryMetrics().bindTo(r);
             gc = new JvmGcMetrics();
-            gc.bindTo(registry);
-            new JvmThreadMetrics().bindTo(registry);
-            new ClassLoaderMetrics().bindTo(registry);
-            new ProcessorMetrics().bindTo(registry);
-            new UptimeMetrics().bindTo(registry);
-            new FileDescriptorMetrics().bindTo(registry);
+            gc.bindTo(r);
+            new JvmThreadMetrics().bindTo(r);
+            new ClassLoaderMetrics().bindTo(r);
+            new ProcessorMetrics().bindTo(r);
+            new UptimeMetrics().bindTo(r);
+            new FileDescriptorMetrics().bindTo(r);
             jvmBound = true;
         }
     }
@@ -112,29 +139,31 @@ public final class Metrics implements AutoCloseable {
         Row(String endpoint, String model) {
             this.endpoint = endpoint;
             this.model = model;
+            PrometheusMeterRegistry r = created();
             ttft = Timer.builder("olla.time.to.first.token")
                     .description("Time from the request's arrival to the first body bytes of a streamed response.")
                     .tags("endpoint", endpoint, "model", model)
                     .serviceLevelObjectives(TTFT_BUCKETS)
-                    .register(registry);
+                    .register(r);
             prompt = Counter.builder("olla.prompt.tokens").description("Prompt (input) tokens reported by backends.")
-                    .tags("endpoint", endpoint, "model", model).register(registry);
+                    .tags("endpoint", endpoint, "model", model).register(r);
             completion = Counter.builder("olla.completion.tokens")
                     .description("Completion (output) tokens reported by backends.")
-                    .tags("endpoint", endpoint, "model", model).register(registry);
+                    .tags("endpoint", endpoint, "model", model).register(r);
             generation = Counter.builder("olla.generation").baseUnit("seconds")
                     .description("Time spent generating completion tokens (backend figure, else measured).")
-                    .tags("endpoint", endpoint, "model", model).register(registry);
+                    .tags("endpoint", endpoint, "model", model).register(r);
         }
 
         Timer duration(int statusClass) {
             Timer t = duration[statusClass];
             if (t == null) {
+                PrometheusMeterRegistry r = created();
                 t = Timer.builder("olla.request.duration")
                         .description("Proxied requests, from arrival to the end of the response.")
                         .tags("endpoint", endpoint, "model", model, "status_class", STATUS_CLASSES[statusClass])
                         .serviceLevelObjectives(DURATION_BUCKETS)
-                        .register(registry);
+                        .register(r);
                 duration[statusClass] = t;
             }
             return t;
@@ -185,17 +214,25 @@ public final class Metrics implements AutoCloseable {
 
     /** Registers a gauge read at scrape time. */
     public <T> void gauge(String name, String description, T obj, ToDoubleFunction<T> value, String... tags) {
-        Gauge.builder(name, obj, value).description(description).tags(tags).strongReference(true).register(registry);
+        Consumer<MeterRegistry> g = r -> Gauge.builder(name, obj, value).description(description).tags(tags)
+                .strongReference(true).register(r);
+        synchronized (this) {
+            if (registry == null) {
+                pendingGauges.add(g);
+                return;
+            }
+        }
+        g.accept(registry);
     }
 
     public MeterRegistry registry() {
-        return registry;
+        return created();
     }
 
     /** Prometheus text format 0.0.4 of every series here. */
     public String scrape() {
         bindJvm();
-        return registry.scrape();
+        return created().scrape();
     }
 
     @Override
@@ -206,7 +243,10 @@ public final class Metrics implements AutoCloseable {
             }
             jvmBound = true; // a scrape after close binds nothing
         }
-        registry.close();
+        PrometheusMeterRegistry r = registry;
+        if (r != null) {
+            r.close();
+        }
     }
 
     private static Duration[] seconds(double... s) {
