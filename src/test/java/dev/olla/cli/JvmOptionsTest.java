@@ -21,6 +21,23 @@ class JvmOptionsTest {
     }
 
     @Test
+    void thisJvmAcceptsEveryOptionAndPrintsNothingOfItsOwn() throws Exception {
+        int feature = Runtime.version().feature();
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(JvmOptions.forJava(feature));
+        cmd.add("-version");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        // the request path's compile thresholds are set per method; "quiet" keeps the JVM from echoing them
+        assertThat(JvmOptions.forJava(feature)).contains("-XX:CompileCommand=quiet",
+                "-XX:CompileCommand=CompileThresholdScaling,dev.olla.*::*,0.25");
+        assertThat(out).doesNotContain("CompileCommand").doesNotContainIgnoringCase("warning").contains("version");
+    }
+
+    @Test
     void aPlainJarLaunchIsRelaunchedWithTheOptionsAndTheSameArguments() {
         List<String> cmd = JvmOptions.relaunchCommand("/opt/jdk", PLAIN, Map.of(), null, 25).orElseThrow();
         assertThat(cmd.get(0)).isEqualTo("/opt/jdk/bin/java");
