@@ -230,11 +230,29 @@ public final class ProfileRegistry {
         }
     }
 
+    /** How many built-in profiles the last start took from {@link BuiltInTrees} (the rest parsed as YAML). */
+    static int preParsed;
+
     private static Map<String, Loaded> loadBuiltIns() {
         Map<String, Loaded> out = new LinkedHashMap<>();
+        Map<String, Map.Entry<Long, JsonNode>> trees = BuiltInTrees.load();
+        int taken = 0;
         for (String file : builtInFiles()) {
             try {
-                Loaded l = parse("built-in " + file, resource(file), Map.of());
+                String text = resource(file);
+                Map.Entry<Long, JsonNode> pre = trees.get(file);
+                Loaded l = null;
+                if (pre != null && pre.getKey() == BuiltInTrees.crc(text)) {
+                    try {
+                        l = fromTree("built-in " + file, pre.getValue(), new HashMap<>(), Map.of());
+                        taken++;
+                    } catch (ProfileException e) {
+                        l = null; // parsed below, for the message's line and column
+                    }
+                }
+                if (l == null) {
+                    l = parse("built-in " + file, text, Map.of());
+                }
                 if (out.put(l.profile().name(), l) != null) {
                     throw new IllegalStateException("duplicate built-in profile " + l.profile().name());
                 }
@@ -245,6 +263,7 @@ public final class ProfileRegistry {
         if (!out.containsKey(FALLBACK)) {
             throw new IllegalStateException("built-in profile " + FALLBACK + " missing");
         }
+        preParsed = taken;
         return Collections.unmodifiableMap(out);
     }
 
@@ -253,7 +272,11 @@ public final class ProfileRegistry {
 
     private static Loaded parse(String file, String text, Map<String, Loaded> existing) throws ProfileException {
         Map<String, JsonLocation> where = new HashMap<>();
-        JsonNode tree = ProfileYamlReader.tree(file, text, where);
+        return fromTree(file, ProfileYamlReader.tree(file, text, where), where, existing);
+    }
+
+    private static Loaded fromTree(String file, JsonNode tree, Map<String, JsonLocation> where,
+            Map<String, Loaded> existing) throws ProfileException {
         if (tree == null || tree.isMissingNode() || tree.isNull()) {
             throw new ProfileException(file, "name is required (the file is empty)");
         }
