@@ -23,7 +23,8 @@
 #   cycle), for PAIRED_SECS (90) s, TOKENS (4) per stream (bench/HopLatency.java): every target is sampled under the
 #   same load, milliseconds apart, and each cycle gives a paired difference per pair of targets. Reported per
 #   target TTFT p50/p90/p99/p99.9/max, and per pair (nginx - direct, on - off, on - direct, on - nginx, b - a)
-#   the difference of the percentiles and the percentiles of the per-cycle differences.
+#   the difference of the percentiles and the percentiles of the per-cycle differences; and each proxy's CPU
+#   per stream over that phase (utime+stime of the whole process / streams; JIT threads included).
 # MODE=rounds: ROUNDS (5) alternating rounds of DUR (6) s per target, CONNS (2) keep-alive connections each
 #   running streams of TOKENS (32) back to back (bench/StreamLatency.java); TTFT and gaps between tokens. Reported:
 #   per target TTFT p50/p99 and gap p99 of every round and of the best round, the median of the per-round
@@ -45,7 +46,7 @@ PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p; for _ in $(seq 1 50); do p=$((20000 + RANDOM % 10000)); in_use "$p" || { echo "$p"; return; }; done; echo "no free port" >&2; exit 1; }
 SIM_PORT=$(free_port)
-declare -A PORT
+declare -A PORT PID
 OLLAS=""
 for e in $ENGINES; do
   case "$e" in sherpa|olla) ;; *) echo "hold: unknown engine $e (sherpa, olla)" >&2; exit 2;; esac
@@ -109,7 +110,7 @@ http {
 }
 NGINX
   mkdir -p "$out/nginx-tmp"
-  taskset -c "$PROXY_CORE" nginx -c "$out/nginx.conf" -p "$out" > "$out/nginx.log" 2>&1 & pids+=($!)
+  taskset -c "$PROXY_CORE" nginx -c "$out/nginx.conf" -p "$out" > "$out/nginx.log" 2>&1 & pids+=($!); PID[nginx]=$!
   for _ in $(seq 1 100); do in_use "$NGINX_PORT" && break; sleep 0.05; done
   in_use "$NGINX_PORT" || { echo "hold: nginx did not start:" >&2; cat "$out/nginx.log" "$out/nginx-error.log" >&2; exit 1; }
 fi
@@ -144,7 +145,7 @@ logging:
   level: warn
 YAML
   (cd "$out" && exec taskset -c "$PROXY_CORE" "$JAVA" "${opts[@]}" -jar "$jar" -c "$out/olla-$hold.yaml") > "$out/olla-$hold.log" 2>&1 &
-  pids+=($!)
+  pids+=($!); PID[$1]=$! # the relaunch keeps the process id (execve)
   for _ in $(seq 1 600); do
     curl -sf -m 2 "http://127.0.0.1:$port/olla/models" 2>/dev/null | grep -q '"m1"' && return 0
     sleep 0.05
@@ -182,8 +183,22 @@ if [ "$MODE" = paired ]; then
   args=()
   for t in $TARGETS; do args+=("$t=${URL[$t]}"); done
   echo "paired: $PAIRED_SECS s, one stream at a time over: $TARGETS" >&2
+  ticks() { # utime + stime of a process and its children (nginx's worker), clock ticks
+    local t=0 p
+    for p in $1 $(pgrep -P "$1" 2>/dev/null); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    echo $t
+  }
+  declare -A CPU0
+  for t in $TARGETS; do if [ -n "${PID[$t]:-}" ]; then CPU0[$t]=$(ticks "${PID[$t]}"); fi; done
   timeout $(( PAIRED_SECS + 120 )) taskset -c "$LOAD_CORE" "$JAVA" -cp "$out/classes" HopLatency "$PAIRED_SECS" "$TOKENS" m1 \
     "${pairs#,}" "${args[@]}" > "$out/paired.txt" 2> "$out/paired.err" || true
+  cycles=$(awk '/^RESULT/ { print $3; exit }' "$out/paired.txt")
+  cpu_line="proxy CPU per stream (utime+stime / streams, whole process, ${cycles:-0} streams each):"
+  for t in $TARGETS; do
+    if [ -n "${PID[$t]:-}" ] && [ "${cycles:-0}" -gt 0 ]; then
+      cpu_line="$cpu_line $t $(( ($(ticks "${PID[$t]}") - CPU0[$t]) * 1000000 / $(getconf CLK_TCK) / cycles )) us,"
+    fi
+  done
   load_after=$(load)
   {
     echo "hold bench, paired mode (engines: $ENGINES${OLLA_JAR_B:+; b = $OLLA_JAR_B}${OLLA_OPTS_B:+; b runs with $OLLA_OPTS_B}): TTFT (request written -> first content token read),"
@@ -194,6 +209,7 @@ if [ "$MODE" = paired ]; then
       && echo "WARNING: the machine was busy (1-minute load ${load_before%% *} on $(nproc) cores): contention figures"
     echo
     grep -v '^RESULT\|^PAIR' "$out/paired.txt"
+    echo "${cpu_line%,}"
     echo "  targets (issue 13: hold on - direct TTFT p99 < 200 us; issue 14: Olla - nginx TTFT p99 <= 250 us)"
     if [ -s "$out/paired.err" ]; then echo "client errors:"; head -5 "$out/paired.err"; fi
   } | tee -a "$out/summary.txt"
