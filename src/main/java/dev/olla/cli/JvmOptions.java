@@ -147,8 +147,12 @@ public final class JvmOptions {
         if (launcher != null) {
             return; // the relaunched (or image, or script) JVM: decided without reading anything
         }
+        int feature = feature();
+        if (feature < 22) {
+            return; // Java 21 cannot replace the process (Exec): nothing to prepare
+        }
         Map<String, String> env = System.getenv();
-        Optional<List<String>> cmd = relaunchCommand(System.getProperty("java.home"), arguments(), env, null, feature());
+        Optional<List<String>> cmd = relaunchCommand(System.getProperty("java.home"), arguments(), env, null, feature);
         if (cmd.isPresent()) {
             Exec.replaceProcess(cmd.get(), relaunchEnv(env));
         }
