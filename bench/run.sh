@@ -133,7 +133,7 @@ YAML
 # A build's first server run trains its class cache (Java 25+: the JVM saves an AOT cache when that
 # run stops, docs/operations.md#jvm-options): one such run first, so the column shows a usual start.
 start_olla olla; FIRST_RUN_MS=${START_MS[olla]}
-kill "${PID[olla]}"; timeout 60 tail --pid="${PID[olla]}" -f /dev/null || true
+kill "${PID[olla]}" 2>/dev/null || true; timeout 60 tail --pid="${PID[olla]}" -f /dev/null || true
 start_olla olla
 start_olla sherpa
 sleep 10
