@@ -23,7 +23,6 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,7 +56,7 @@ public final class AnthropicRoutes {
     private final ProxyService proxy;
     private final RouteTarget translated;
     private final AnthropicPassthrough native_;
-    private final Instant started = Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
+    private final Instant started = ProcessRoute.processStart();
 
     private AnthropicRoutes(OllaConfig.Anthropic cfg, EndpointRegistry endpoints, ProfileRegistry profiles,
             ModelRegistry models, ProxyService proxy) {

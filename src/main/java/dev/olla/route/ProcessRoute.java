@@ -8,11 +8,14 @@ import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocatorMetric;
+import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,6 +30,31 @@ final class ProcessRoute {
 
     ProcessRoute(Instant startTime) {
         this.startTime = startTime;
+    }
+
+    /**
+     * When this process started. On Linux from {@code /proc} (its start in clock ticks after boot,
+     * against the seconds since boot, both in 1/100 s): the JVM's management beans, the other way,
+     * load ~60 classes (and java.util.logging) that stay resident although nothing else at start-up
+     * needs them. Elsewhere, or when {@code /proc} cannot be read, the runtime bean's start time.
+     */
+    static Instant processStart() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            // fields after the command name in parentheses, which may hold spaces: state is field 3,
+            // starttime field 22
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long startTicks = Long.parseLong(f[22 - 3]);
+            String uptime = Files.readString(Path.of("/proc/uptime"));
+            double sinceBoot = Double.parseDouble(uptime.substring(0, uptime.indexOf(' ')));
+            long ageMillis = Math.round(sinceBoot * 1000) - startTicks * 10;
+            if (ageMillis >= 0) {
+                return Instant.now().minusMillis(ageMillis);
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or an unexpected format: the bean below
+        }
+        return Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
     }
 
     Map<String, Object> body() {

@@ -17,7 +17,6 @@ import dev.olla.server.Router;
 import dev.olla.server.ServerStats;
 import dev.olla.stats.TokenStats;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -87,7 +86,7 @@ public final class StatusRoutes {
     }
 
     public static void register(Router router, Sources sources) {
-        Instant startTime = Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
+        Instant startTime = ProcessRoute.processStart();
         StatusRoutes r = new StatusRoutes(sources, startTime);
         ProcessRoute process = new ProcessRoute(startTime);
         router.get("/internal/status", ex -> CacheableJson.send(ex, r.status()));
