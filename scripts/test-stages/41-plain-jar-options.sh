@@ -51,6 +51,10 @@ grep -q 'Picked up\|AOTCache creation' "$work/log1" && ! grep -q 'AOTCache creat
 serve 2; sleep 3
 cache=$(ls "$work"/cache/olla/*.aot 2>/dev/null) || fail "the second run did not adopt the trained cache"
 grep -q "$cache" /proc/$pid/maps || fail "the second run did not map $cache"
+if [ "$(uname -m)" = x86_64 ]; then   # Netty's epoll library from the cache, not a temporary copy per start
+  grep -q "$work/cache/olla/.*\.native/libnetty_transport_native_epoll" /proc/$pid/maps \
+    || fail "Netty's native library was not loaded from the cache directory"
+fi
 stop
 printf 'damaged!' | dd of="$cache" bs=1 seek=0 conv=notrunc 2>/dev/null
 serve 3; sleep 3

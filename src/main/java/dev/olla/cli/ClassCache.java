@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,16 +77,61 @@ final class ClassCache {
         String k = key.toString();
         Path cache = feature < 25 ? null : Path.of(file(dir, k, ".aot"));
         tidy(dir, id, k, cache);
+        List<String> out = new ArrayList<>(6);
         if (cache == null) {
-            return List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=".concat(file(dir, k, ".jsa")),
-                    "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+            out.add("-XX:+AutoCreateSharedArchive");
+            out.add("-XX:SharedArchiveFile=".concat(file(dir, k, ".jsa")));
+            out.add("-Xlog:cds+dynamic=off");
+        } else if (Files.exists(cache)) {
+            out.add(USE.concat(cache.toString()));
+            out.add("-Xlog:aot=off");
+        } else {
+            // the JVM reports the cache's assembly on its own output: stderr, not the log lines on stdout
+            out.add(TRAIN.concat(file(dir, k, new StringBuilder(".aot-").append(pid).append(".tmp").toString())));
+            out.add("-XX:+DisplayVMOutputToStderr");
+            out.add("-Xlog:aot=off");
         }
-        if (Files.exists(cache)) {
-            return List.of(USE.concat(cache.toString()), "-Xlog:aot=off", "-Xlog:cds=off");
+        out.add("-Xlog:cds=off");
+        String libraries = nativeLibraries(jarPath, dir.resolve(k.concat(".native")));
+        if (libraries != null) {
+            out.add("-Djava.library.path=".concat(libraries));
         }
-        // the JVM reports the cache's assembly on its own output: stderr, not the log lines on stdout
-        String out = file(dir, k, new StringBuilder(".aot-").append(pid).append(".tmp").toString());
-        return List.of(TRAIN.concat(out), "-XX:+DisplayVMOutputToStderr", "-Xlog:aot=off", "-Xlog:cds=off");
+        return out;
+    }
+
+    /**
+     * Netty's epoll library, extracted from the jar once per build into {@code dir}, and the
+     * {@code java.library.path} that finds it there: Netty looks there first; otherwise it copies
+     * the library out of the jar into a new temporary file at every start (and creating that
+     * file's random name sets up SecureRandom): 20-50 ms of CPU before the first answer. Null
+     * when there is nothing to extract (another platform) or it cannot be written.
+     */
+    static String nativeLibraries(Path jar, Path dir) {
+        String arch = System.getProperty("os.arch");
+        String lib = "amd64".equals(arch) ? "libnetty_transport_native_epoll_x86_64.so"
+                : "aarch64".equals(arch) ? "libnetty_transport_native_epoll_aarch_64.so" : null;
+        if (lib == null || !"Linux".equals(System.getProperty("os.name"))) {
+            return null;
+        }
+        Path target = dir.resolve(lib);
+        if (!Files.exists(target)) {
+            try (java.util.jar.JarFile jf = new java.util.jar.JarFile(jar.toFile(), false)) {
+                java.util.zip.ZipEntry e = jf.getEntry("META-INF/native/".concat(lib));
+                if (e == null) {
+                    return null;
+                }
+                Files.createDirectories(dir);
+                Path tmp = dir.resolve(lib.concat(".tmp-").concat(Long.toString(System.nanoTime())));
+                try (java.io.InputStream in = jf.getInputStream(e)) {
+                    Files.copy(in, tmp);
+                }
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+        String system = System.getProperty("java.library.path", "");
+        return system.isEmpty() ? dir.toString() : dir.toString().concat(java.io.File.pathSeparator).concat(system);
     }
 
     private static String file(Path dir, String key, String suffix) {
@@ -129,6 +175,13 @@ final class ClassCache {
                     continue;
                 }
                 if (!name.startsWith(current)) {
+                    if (Files.isDirectory(p)) { // an earlier build's native libraries
+                        try (DirectoryStream<Path> inside = Files.newDirectoryStream(p)) {
+                            for (Path f : inside) {
+                                Files.deleteIfExists(f);
+                            }
+                        }
+                    }
                     Files.deleteIfExists(p);
                 } else if (cache != null && name.startsWith(training) && name.endsWith(".tmp")) {
                     finishedTraining(p, name.substring(training.length(), name.length() - ".tmp".length()), cache);

@@ -114,6 +114,27 @@ class ClassCacheTest {
     }
 
     @Test
+    void nettysNativeLibraryIsExtractedOncePerBuildAndFoundThroughTheLibraryPath(@TempDir Path home) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("Linux".equals(System.getProperty("os.name"))
+                && "amd64".equals(System.getProperty("os.arch")));
+        String lib = "libnetty_transport_native_epoll_x86_64.so";
+        Path jar = home.resolve("olla.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.zip.ZipEntry("META-INF/native/" + lib));
+            out.write(new byte[] {0x7f, 'E', 'L', 'F'});
+        }
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(1_000_000));
+        String path = value(options(jar, home, 25, GONE), "-Djava.library.path=");
+        Path dir = Path.of(path.split(java.io.File.pathSeparator)[0]);
+        assertThat(Files.readAllBytes(dir.resolve(lib))).containsExactly(0x7f, 'E', 'L', 'F');
+        assertThat(path).endsWith(System.getProperty("java.library.path"));
+        assertThat(value(options(jar, home, 25, GONE), "-Djava.library.path=")).isEqualTo(path);
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(2_000_000)); // a rebuild
+        options(jar, home, 25, GONE);
+        assertThat(Files.exists(dir)).as("the earlier build's libraries go").isFalse();
+    }
+
+    @Test
     void aCacheTheJvmDidNotMapIsRemovedWhenItIsOlla(@TempDir Path dir) throws Exception {
         Path cache = Files.write(dir.resolve("k.aot"), new byte[] {1});
         List<String> args = List.of("-XX:+UseSerialGC", ClassCache.USE + cache, "-jar", "olla.jar");
