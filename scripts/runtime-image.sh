@@ -59,6 +59,12 @@ opts="${opts# } -Dolla.launcher=image"
 # the runtime's own classes (--generate-cds-archive) is what a JDK ships and halves class loading.
 
 cp "$build/olla.jar" "$dir/lib/olla.jar"
+# Netty's epoll library next to the jar (bin/olla puts lib/native on java.library.path): Netty
+# otherwise copies it out of the jar into a new /tmp file at every start (fails on a noexec /tmp).
+mkdir -p "$dir/lib/native"
+(cd "$dir/lib/native" && "$jdk/bin/jar" xf ../olla.jar META-INF/native/libnetty_transport_native_epoll_x86_64.so \
+  && mv META-INF/native/libnetty_transport_native_epoll_x86_64.so . && rm -rf META-INF) \
+  || { echo "runtime-image: cannot extract Netty's epoll library; Netty extracts it per start" >&2; rm -rf "$dir/lib/native"; }
 # Java 25+: an AOT cache of Olla's classes, linked and profiled by a short training run against a
 # simulated backend (scripts/aot-training.sh, ~10 s): bin/olla maps it, so start-up skips loading,
 # verifying and linking ~5,000 classes and the JIT starts with the training's profiles. It stays
@@ -111,7 +117,9 @@ else case " $* " in
     fi
     ;;
 esac; fi
-exec "$home/runtime/bin/java" $cds -jar "$home/lib/olla.jar" "$@"
+native=""
+[ -d "$home/lib/native" ] && native="-Djava.library.path=$home/lib/native"
+exec "$home/runtime/bin/java" $cds $native -jar "$home/lib/olla.jar" "$@"
 SH
 chmod 755 "$dir/bin/olla"
 cat > "$dir/README.txt" <<TXT

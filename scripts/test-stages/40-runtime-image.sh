@@ -107,5 +107,9 @@ if [ "${image_java:-0}" -ge 25 ] && [ "${OLLA_AOT_TRAINING:-true}" != false ]; t
   pid=$(pgrep -f -- "-jar $img/lib/olla.jar" | head -1)
   [ -n "$pid" ] && grep -q "$img/lib/olla.aot" "/proc/$pid/maps" || fail "the server did not map lib/olla.aot (cache rejected?)"
 fi
+# 4. Netty's epoll library comes from lib/native (bin/olla's java.library.path), not a /tmp copy
+pid=$(pgrep -f -- "-jar $img/lib/olla.jar" | head -1)
+[ -n "$pid" ] && grep -q "$img/lib/native/libnetty_transport_native_epoll" "/proc/$pid/maps" \
+  || fail "Netty's epoll library was not loaded from lib/native"
 grep -q '"chat.completion"' "$work/answer.json" || fail "unexpected answer: $(cat "$work/answer.json")"
 echo "runtime-image: OK ($(basename "$tarball"): version, proxied request, no JDK on PATH or JAVA_HOME)" >&2
