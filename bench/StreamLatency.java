@@ -1,31 +1,54 @@
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Streaming latency client for the benchmark: keeps C keep-alive connections each running
  * streamed chat completions back to back for D seconds, and records time to first token and every
- * inter-token gap (microseconds, at the moment the bytes are read from the socket).
+ * inter-token gap (microseconds).
  *
  * <pre>java StreamLatency.java URL CONNECTIONS SECONDS [label [model [tokens [stall_ms]]]]</pre>
  *
  * SECONDS = 0: every connection runs exactly one stream (the many-streams memory test). With
  * {@code tokens} > 0 a stream that ends with another count is "incomplete"; a gap of
- * {@code stall_ms} (default 250) or more is a stall. More than 1,000 connections use virtual threads.
- * Prints a human line and a {@code RESULT} line for scripts:
- * {@code RESULT label streams errors incomplete stalls ttft_p50 ttft_p99 gap_p50 gap_p99 later_p50 later_p99},
+ * {@code stall_ms} (default 250) or more is a stall. Prints a human line and a {@code RESULT} line for scripts:
+ * {@code RESULT label streams errors incomplete stalls ttft_p50 ttft_p99 gap_p50 gap_p99 later_p50 later_p99 tokens},
  * where "later" is the TTFT of every stream but each connection's first (which also pays for the
- * connection being set up, through a proxy two of them, all at once when many connections start).
+ * proxy's connection to the backend being set up, all at once when many connections start), and
+ * {@code tokens} the number of token events received (a proxy's CPU time / tokens = its cost per relayed delta).
+ *
+ * <p>One thread and one selector (epoll) serve every connection, so the client costs little CPU and
+ * no thread hand-offs: 512 streams x 50 deltas/s are ~25k socket reads/s, which 512 blocking threads
+ * turned into as many context switches, stamped late by however many threads ran first. Every read
+ * that one {@code select} returns is stamped with the moment {@code select} returned (the data was
+ * there by then), not with when the loop got round to that socket. All connections are established
+ * before the first request goes out, so TTFT never includes the client's own connect. Nothing is
+ * allocated per read (the body is de-chunked and scanned in place), so the client does not collect
+ * garbage while measuring.
  */
 public class StreamLatency {
     static final byte[] TOKEN = "\"content\":\"tok".getBytes(StandardCharsets.US_ASCII);
+    static final int[] FAIL = failure(TOKEN);
+    static final long IDLE_TIMEOUT_NS = 30_000_000_000L;
+
+    static final LongList TTFT = new LongList();
+    static final LongList GAPS = new LongList();
+    static final LongList LATER = new LongList();
+    static long streams;
+    static long errors;
+    static long incomplete;
+    static long stalls;
+    static long tokens;
 
     public static void main(String[] args) throws Exception {
         URI url = URI.create(args[0]);
@@ -36,149 +59,252 @@ public class StreamLatency {
         int expected = args.length > 5 ? Integer.parseInt(args[5]) : 0;
         long stallUs = (args.length > 6 ? Long.parseLong(args[6]) : 250) * 1000;
         boolean once = seconds == 0;
-        AtomicLong incomplete = new AtomicLong();
-        AtomicLong stalls = new AtomicLong();
         String body = "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}";
         String req = "POST " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
                 + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
         byte[] reqBytes = req.getBytes(StandardCharsets.US_ASCII);
+        InetSocketAddress addr = new InetSocketAddress(url.getHost(), url.getPort());
+
+        Selector selector = Selector.open();
+        List<Conn> all = new ArrayList<>(conns);
+        // connect everything first (non-blocking, at most 256 handshakes in flight), then send every first request
+        int pending = 0;
+        int next = 0;
+        while (next < conns || pending > 0) {
+            while (next < conns && pending < 256) {
+                SocketChannel ch = SocketChannel.open();
+                ch.configureBlocking(false);
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                Conn c = new Conn(ch);
+                all.add(c);
+                next++;
+                if (ch.connect(addr)) {
+                    c.connected = true;
+                } else {
+                    ch.register(selector, SelectionKey.OP_CONNECT, c);
+                    pending++;
+                }
+            }
+            if (pending == 0) {
+                continue;
+            }
+            selector.select(30_000);
+            Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+            if (!it.hasNext()) {
+                throw new IOException(label + ": connections not established within 30 s");
+            }
+            while (it.hasNext()) {
+                SelectionKey k = it.next();
+                it.remove();
+                Conn c = (Conn) k.attachment();
+                pending--;
+                k.interestOps(0);
+                try {
+                    c.ch.finishConnect();
+                    c.connected = true;
+                } catch (IOException e) {
+                    fail(c, label, e);
+                }
+            }
+        }
+        int active = 0;
+        for (Conn c : all) {
+            if (!c.connected) {
+                continue;
+            }
+            SelectionKey k = c.ch.keyFor(selector);
+            if (k == null) {
+                c.ch.register(selector, SelectionKey.OP_READ, c);
+            } else {
+                k.interestOps(SelectionKey.OP_READ);
+            }
+            active++;
+        }
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        List<long[]> ttfts = new ArrayList<>();
-        List<long[]> gaps = new ArrayList<>();
-        List<long[]> laters = new ArrayList<>();
-        AtomicLong streams = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < conns; i++) {
-            LongList t = new LongList();
-            LongList g = new LongList();
-            LongList l = new LongList();
-            Thread.Builder builder = conns > 1000 ? Thread.ofVirtual() : Thread.ofPlatform();
-            Thread th = builder.start(() -> {
-                try (Socket s = new Socket()) {
-                    s.setTcpNoDelay(true);
-                    s.connect(new InetSocketAddress(url.getHost(), url.getPort()));
-                    s.setSoTimeout(30_000);
-                    OutputStream out = s.getOutputStream();
-                    InputStream in = s.getInputStream();
-                    byte[] buf = new byte[65536];
-                    boolean first = true;
-                    while (first || (!once && System.nanoTime() < deadline)) {
-                        boolean firstOnConnection = first;
-                        first = false;
-                        int got = 0;
-                        long sent = System.nanoTime();
-                        out.write(reqBytes);
-                        out.flush();
-                        long last = -1;
-                        byte[] tail = new byte[0];
-                        Dechunker chunks = new Dechunker();
-                        while (!chunks.done) {
-                            int n = in.read(buf);
-                            long now = System.nanoTime();
-                            if (n < 0) {
-                                throw new java.io.EOFException("closed mid-stream");
-                            }
-                            byte[] payload = chunks.feed(buf, n);
-                            byte[] window = concat(tail, payload, payload.length);
-                            int tokens = count(window, TOKEN, tail.length);
-                            for (int k = 0; k < tokens; k++) {
-                                got++;
-                                if (last < 0) {
-                                    t.add((now - sent) / 1000);
-                                    if (!firstOnConnection) {
-                                        l.add((now - sent) / 1000);
-                                    }
-                                } else {
-                                    long gap = (now - last) / 1000;
-                                    g.add(gap);
-                                    if (gap >= stallUs) {
-                                        stalls.incrementAndGet();
-                                    }
-                                }
-                                last = now;
-                            }
-                            tail = Arrays.copyOfRange(window, Math.max(0, window.length - 16), window.length);
+        for (Conn c : all) {
+            if (c.connected && !send(c, reqBytes, label)) {
+                active--;
+            }
+        }
+
+        ByteBuffer buf = ByteBuffer.allocate(65536);
+        byte[] a = buf.array();
+        long lastIdleCheck = System.nanoTime();
+        while (active > 0) {
+            selector.select(1000);
+            long now = System.nanoTime(); // the data of every key selected now was there by this moment
+            Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+            while (it.hasNext()) {
+                SelectionKey k = it.next();
+                it.remove();
+                Conn c = (Conn) k.attachment();
+                if (c.closed) {
+                    continue;
+                }
+                try {
+                    int n = 0;
+                    while (!c.closed) {
+                        buf.clear();
+                        n = c.ch.read(buf);
+                        if (n <= 0) {
+                            break;
                         }
-                        streams.incrementAndGet();
-                        if (expected > 0 && got != expected) {
-                            incomplete.incrementAndGet();
+                        c.lastActivity = now;
+                        if (c.feed(a, n, now, stallUs)) { // one stream complete
+                            streams++;
+                            if (expected > 0 && c.got != expected) {
+                                incomplete++;
+                            }
+                            if (once || System.nanoTime() >= deadline) {
+                                close(c);
+                                active--;
+                            } else if (!send(c, reqBytes, label)) {
+                                active--;
+                            }
                         }
                     }
-                } catch (Exception e) {
-                    errors.incrementAndGet();
-                    System.err.println(label + ": " + e);
+                    if (n < 0 && !c.closed) {
+                        throw new IOException("closed mid-stream");
+                    }
+                } catch (IOException | RuntimeException e) {
+                    if (!c.closed) {
+                        fail(c, label, e);
+                        active--;
+                    }
                 }
-                synchronized (ttfts) {
-                    ttfts.add(t.toArray());
-                    gaps.add(g.toArray());
-                    laters.add(l.toArray());
+            }
+            if (now - lastIdleCheck > 1_000_000_000L) {
+                lastIdleCheck = now;
+                for (Conn c : all) {
+                    if (c.connected && !c.closed && now - c.lastActivity > IDLE_TIMEOUT_NS) {
+                        fail(c, label, new IOException("no bytes for 30 s"));
+                        active--;
+                    }
                 }
-            });
-            threads.add(th);
+            }
         }
-        for (Thread th : threads) {
-            th.join();
-        }
-        long[] tt = flatten(ttfts);
-        long[] gg = flatten(gaps);
-        long[] ll = flatten(laters);
+        long[] tt = TTFT.sorted();
+        long[] gg = GAPS.sorted();
+        long[] ll = LATER.sorted();
         System.out.printf("%-16s streams=%d errors=%d incomplete=%d stalls=%d  ttft_us p50=%d p99=%d  gap_us p50=%d p99=%d"
                 + "  later_ttft_us p50=%d p99=%d%n",
-                label, streams.get(), errors.get(), incomplete.get(), stalls.get(), pct(tt, 50), pct(tt, 99), pct(gg, 50),
+                label, streams, errors, incomplete, stalls, pct(tt, 50), pct(tt, 99), pct(gg, 50),
                 pct(gg, 99), pct(ll, 50), pct(ll, 99));
-        System.out.printf("RESULT %s %d %d %d %d %d %d %d %d %d %d%n", label, streams.get(), errors.get(), incomplete.get(),
-                stalls.get(), pct(tt, 50), pct(tt, 99), pct(gg, 50), pct(gg, 99), pct(ll, 50), pct(ll, 99));
+        System.out.printf("RESULT %s %d %d %d %d %d %d %d %d %d %d %d%n", label, streams, errors, incomplete,
+                stalls, pct(tt, 50), pct(tt, 99), pct(gg, 50), pct(gg, 99), pct(ll, 50), pct(ll, 99), tokens);
     }
 
-    /**
-     * The body of a chunked response, payload bytes only: a proxy may cut chunks anywhere (even
-     * inside a token), so tokens are counted in the de-chunked stream.
-     */
-    static final class Dechunker {
-        private int state; // 0 head, 1 size line, 2 data, 3 CRLF after data, 4 trailer
+    static boolean send(Conn c, byte[] req, String label) {
+        c.reset();
+        c.sent = System.nanoTime();
+        c.lastActivity = c.sent;
+        try {
+            ByteBuffer b = ByteBuffer.wrap(req);
+            for (int spins = 0; b.hasRemaining(); spins++) { // a few hundred bytes: the socket buffer takes them at once
+                c.ch.write(b);
+                if (spins > 1_000_000) {
+                    throw new IOException("request not written");
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            fail(c, label, e);
+            return false;
+        }
+    }
+
+    static void fail(Conn c, String label, Exception e) {
+        errors++;
+        System.err.println(label + ": " + e);
+        close(c);
+    }
+
+    static void close(Conn c) {
+        c.closed = true;
+        try {
+            c.ch.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    /** One connection: the response being read (chunked de-framing and token matching, byte by byte, in place). */
+    static final class Conn {
+        final SocketChannel ch;
+        boolean connected;
+        boolean closed;
+        boolean firstOnConnection = true;
+        long sent;
+        long last;
+        long lastActivity;
+        int got;
+        // 0 head, 1 size line, 2 data, 3 CRLF after data, 4 trailer
+        private int state;
         private int matched; // head: bytes of CRLFCRLF matched; trailer: bytes of the current line
         private long remaining;
-        private final StringBuilder line = new StringBuilder();
-        private final StringBuilder head = new StringBuilder();
-        boolean done;
+        private long size;
+        private boolean sizeDone;
+        private int tokenMatched; // bytes of TOKEN matched in the payload so far (across chunks and reads)
+        private final byte[] status = new byte[12];
+        private int statusLen;
+        private int headLine; // head: bytes seen of the current header line
+        private final byte[] lineBuf = new byte[64];
+        private boolean chunked;
 
-        byte[] feed(byte[] b, int n) {
-            java.io.ByteArrayOutputStream payload = new java.io.ByteArrayOutputStream(n);
-            for (int i = 0; i < n && !done; i++) {
+        Conn(SocketChannel ch) {
+            this.ch = ch;
+        }
+
+        void reset() {
+            state = 0;
+            matched = 0;
+            remaining = 0;
+            tokenMatched = 0;
+            statusLen = 0;
+            headLine = 0;
+            chunked = false;
+            got = 0;
+            last = -1;
+        }
+
+        /** Feeds n bytes read at {@code now}; true when the response ended (its last chunk and trailer). */
+        boolean feed(byte[] b, int n, long now, long stallUs) throws IOException {
+            for (int i = 0; i < n; i++) {
                 byte c = b[i];
                 switch (state) {
-                    case 0 -> {
-                        head.append((char) c);
-                        matched = (c == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (c == '\r' ? 1 : 0);
-                        if (matched == 4) {
-                            String h = head.toString().toLowerCase(java.util.Locale.ROOT);
-                            if (!h.startsWith("http/1.1 200") || !h.contains("transfer-encoding: chunked")) {
-                                throw new IllegalStateException("not a chunked 200 stream: " + h.lines().findFirst().orElse(""));
-                            }
-                            state = 1;
-                        }
-                    }
+                    case 0 -> head(c);
                     case 1 -> {
                         if (c == '\n') {
-                            String hex = line.toString().strip();
-                            int semi = hex.indexOf(';');
-                            remaining = Long.parseLong(semi >= 0 ? hex.substring(0, semi) : hex, 16);
-                            line.setLength(0);
+                            remaining = size;
+                            size = 0;
+                            sizeDone = false;
                             state = remaining == 0 ? 4 : 2;
                             matched = 0;
-                        } else {
-                            line.append((char) c);
+                        } else if (!sizeDone) {
+                            int d = Character.digit(c, 16);
+                            if (d >= 0) {
+                                size = size * 16 + d;
+                            } else if (c != '\r' && c != ' ') {
+                                sizeDone = true; // a chunk extension follows
+                            }
                         }
                     }
                     case 2 -> {
-                        int take = (int) Math.min(remaining, n - i);
-                        payload.write(b, i, take);
-                        remaining -= take;
-                        i += take - 1;
+                        int end = (int) Math.min(n, i + remaining);
+                        for (int j = i; j < end; j++) {
+                            byte x = b[j];
+                            while (tokenMatched > 0 && x != TOKEN[tokenMatched]) {
+                                tokenMatched = FAIL[tokenMatched - 1];
+                            }
+                            if (x == TOKEN[tokenMatched] && ++tokenMatched == TOKEN.length) {
+                                tokenMatched = FAIL[tokenMatched - 1];
+                                token(now, stallUs);
+                            }
+                        }
+                        remaining -= end - i;
+                        i = end - 1;
                         if (remaining == 0) {
                             state = 3;
-                            matched = 0;
                         }
                     }
                     case 3 -> {
@@ -189,7 +315,11 @@ public class StreamLatency {
                     default -> { // trailer lines until an empty one
                         if (c == '\n') {
                             if (matched == 0) {
-                                done = true;
+                                if (i != n - 1) {
+                                    throw new IOException("bytes after the end of the response");
+                                }
+                                state = 0;
+                                return true;
                             }
                             matched = 0;
                         } else if (c != '\r') {
@@ -198,12 +328,62 @@ public class StreamLatency {
                     }
                 }
             }
-            return payload.toByteArray();
+            return false;
+        }
+
+        private void token(long now, long stallUs) {
+            got++;
+            tokens++;
+            long us = (now - (last < 0 ? sent : last)) / 1000;
+            if (last < 0) {
+                TTFT.add(us);
+                if (!firstOnConnection) {
+                    LATER.add(us);
+                }
+                firstOnConnection = false;
+            } else {
+                GAPS.add(us);
+                if (us >= stallUs) {
+                    stalls++;
+                }
+            }
+            last = now;
+        }
+
+        /** The response head: must be a 200 with Transfer-Encoding: chunked. */
+        private void head(byte c) throws IOException {
+            if (statusLen < status.length) {
+                status[statusLen++] = c;
+                if (statusLen == status.length && !new String(status, StandardCharsets.US_ASCII).equalsIgnoreCase("HTTP/1.1 200")) {
+                    throw new IOException("not a 200 stream: " + new String(status, StandardCharsets.US_ASCII));
+                }
+            }
+            if (c == '\n') {
+                String line = new String(lineBuf, 0, Math.min(headLine, lineBuf.length), StandardCharsets.US_ASCII)
+                        .strip().toLowerCase(java.util.Locale.ROOT);
+                if (line.startsWith("transfer-encoding:") && line.contains("chunked")) {
+                    chunked = true;
+                }
+                if (headLine <= 1) { // the empty line: end of the head
+                    if (!chunked) {
+                        throw new IOException("not a chunked stream");
+                    }
+                    state = 1;
+                    size = 0;
+                    sizeDone = false;
+                }
+                headLine = 0;
+            } else {
+                if (headLine < lineBuf.length) {
+                    lineBuf[headLine] = c;
+                }
+                headLine++;
+            }
         }
     }
 
     static final class LongList {
-        long[] a = new long[1024];
+        long[] a = new long[1 << 16];
         int n;
 
         void add(long v) {
@@ -213,21 +393,11 @@ public class StreamLatency {
             a[n++] = v;
         }
 
-        long[] toArray() {
-            return Arrays.copyOf(a, n);
+        long[] sorted() {
+            long[] r = Arrays.copyOf(a, n);
+            Arrays.sort(r);
+            return r;
         }
-    }
-
-    static long[] flatten(List<long[]> parts) {
-        int n = parts.stream().mapToInt(p -> p.length).sum();
-        long[] all = new long[n];
-        int i = 0;
-        for (long[] p : parts) {
-            System.arraycopy(p, 0, all, i, p.length);
-            i += p.length;
-        }
-        Arrays.sort(all);
-        return all;
     }
 
     static long pct(long[] sorted, double p) {
@@ -238,35 +408,18 @@ public class StreamLatency {
         return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
     }
 
-    static byte[] concat(byte[] a, byte[] b, int n) {
-        byte[] r = Arrays.copyOf(a, a.length + n);
-        System.arraycopy(b, 0, r, a.length, n);
-        return r;
-    }
-
-    /** Occurrences of needle that end after position {@code from} (so tail overlap is not counted twice). */
-    static int count(byte[] hay, byte[] needle, int from) {
-        int c = 0;
-        int i = 0;
-        while ((i = indexOf(hay, needle, i)) >= 0) {
-            if (i + needle.length > from) {
-                c++;
+    /** KMP failure function: FAIL[i] = length of the longest proper border of needle[0..i]. */
+    static int[] failure(byte[] needle) {
+        int[] f = new int[needle.length];
+        for (int i = 1, k = 0; i < needle.length; i++) {
+            while (k > 0 && needle[i] != needle[k]) {
+                k = f[k - 1];
             }
-            i++;
-        }
-        return c;
-    }
-
-    static int indexOf(byte[] hay, byte[] needle, int from) {
-        outer:
-        for (int i = from; i <= hay.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
+            if (needle[i] == needle[k]) {
+                k++;
             }
-            return i;
+            f[i] = k;
         }
-        return -1;
+        return f;
     }
 }

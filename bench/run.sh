@@ -3,6 +3,7 @@
 #
 #   bench/run.sh                 # ~4 minutes on an idle 2-core machine
 #   bench/run.sh streams10k      # memory with 10,000 concurrent streams, both engines (~2 minutes)
+#   bench/run.sh streams         # phase 4 alone (start, stream warm-up, streams; ~2 minutes)
 #
 # Every proxy (nginx, Olla with the olla engine, Olla with the sherpa engine) is pinned to core
 # PROXY_CORE (0); the backends, wrk and the streaming client to LOAD_CORE (1). Olla is started
@@ -15,10 +16,14 @@
 #      alternating rounds of DUR (8) s per target (direct, nginx, olla, sherpa), best round (noise only ever lowers throughput):
 #      req/s and proxy CPU per request (utime+stime of the proxy's processes / requests);
 #   3. one connection: wrk -c1 for DUR1 (6) s per target: p99 added over direct;
-#   4. streams: STREAMS (512) concurrent streams of 64 deltas 20 ms apart from the simulator,
-#      for STREAM_SECS (8) s, direct and through each proxy: TTFT p99 and gap p99 added over direct, stalls (gap >= 250 ms),
-#      incomplete streams; peak RSS of each proxy during it; and the TTFT p99 without each connection's first stream
-#      (which also pays for the burst of 512 connection set-ups). Olla's connection cap is raised to the stream count.
+#   4. streams: STREAMS (512) concurrent streams of 64 deltas 20 ms apart from the simulator (the first
+#      delta right after the head, FIRST_MS 0, so TTFT is the path and not the simulator's timer), after
+#      STREAM_WARM (8) s of the same load through each proxy (JIT of the relay path), for STREAM_SECS (8) s,
+#      direct and through each proxy: TTFT p99 and gap p99 added over direct, stalls (gap >= 250 ms),
+#      incomplete streams; proxy CPU per relayed delta; peak RSS of each proxy during it; and the TTFT p99
+#      without each connection's first stream (which also pays for the proxy's connection to the simulator).
+#      Olla's connection cap is raised to the stream count. The client (bench/StreamLatency.java) is one
+#      thread on one selector, so the client and the simulator share core LOAD_CORE without queuing.
 # Needs wrk and nginx (installed with apt-get when missing), taskset, a JDK >= 21 (found
 # automatically; builds target/olla.jar when needed). Uses 127.0.0.1 ports 18080-18095 only, stops
 # everything it starts; results in bench/results/<timestamp>/ (summary.txt, raw outputs, logs).
@@ -32,7 +37,7 @@ MODE="${1:-table}"
 DUR="${DUR:-8}" DUR1="${DUR1:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-2}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 CONNS="${CONNS:-64}" STREAMS="${STREAMS:-512}" STREAM_SECS="${STREAM_SECS:-8}"
-TOKENS="${TOKENS:-64}" PACE_MS="${PACE_MS:-20}"
+TOKENS="${TOKENS:-64}" PACE_MS="${PACE_MS:-20}" FIRST_MS="${FIRST_MS:-0}" STREAM_WARM="${STREAM_WARM:-8}"
 BACKEND_PORT=18080 NGINX_PORT=18081 NGINX_STREAM_PORT=18084 SIM_PORT=18090
 declare -A OLLA_PORT=([olla]=18082 [sherpa]=18083)
 # proxy.max_connections_per_endpoint of the benched Ollas: every concurrent stream gets its own backend connection
@@ -79,7 +84,8 @@ taskset -c "$LOAD_CORE" nginx -c "$out/nginx-backend.conf" -p "$out" & pids+=($!
 SIM_TOKENS=$TOKENS SIM_PACE=$PACE_MS
 if [ "$MODE" = streams10k ]; then SIM_TOKENS=${BIG_TOKENS:-16}; SIM_PACE=${BIG_PACE_MS:-500}; fi
 taskset -c "$LOAD_CORE" "$JAVA" -cp "$JAR" dev.olla.sim.SimCli --flavor openai --host 127.0.0.1 \
-  --port $SIM_PORT --tokens "$SIM_TOKENS" --delay-ms "$SIM_PACE" --models s1 > "$out/sim.log" 2>&1 & pids+=($!)
+  --port $SIM_PORT --tokens "$SIM_TOKENS" --delay-ms "$SIM_PACE" --first-token-delay-ms "$FIRST_MS" --models s1 \
+  > "$out/sim.log" 2>&1 & pids+=($!)
 wait_port $BACKEND_PORT; wait_port $SIM_PORT
 
 # ---------------------------------------------------------------- proxies (proxy core)
@@ -144,7 +150,7 @@ echo "started: olla engine first answer after ${START_MS[olla]} ms, sherpa ${STA
 stream() { # url conns seconds label model -> RESULT line
   timeout $(( ${3} + 120 )) taskset -c "$LOAD_CORE" "$JAVA" -Xss256k -cp "$out/classes" StreamLatency "$1" "$2" "$3" "$4" "$5" "$SIM_TOKENS" \
     > "$out/stream-$4.txt" 2> "$out/stream-$4.err" || true
-  grep '^RESULT' "$out/stream-$4.txt" || echo "RESULT $4 0 1 0 0 -1 -1 -1 -1 -1 -1"
+  grep '^RESULT' "$out/stream-$4.txt" || echo "RESULT $4 0 1 0 0 -1 -1 -1 -1 -1 -1 0"
 }
 declare -A SURL=(
   [direct]="http://127.0.0.1:$SIM_PORT/v1/chat/completions"
@@ -174,6 +180,8 @@ if [ "$MODE" = streams10k ]; then
   exit 0
 fi
 
+declare -A RPS CPU RSS_LOAD P1 TTFT GAP LATER STALLS INCOMPLETE ERRS PEAK DCPU TTFT50 GAP50
+if [ "$MODE" != streams ]; then
 # ---------------------------------------------------------------- throughput (64 connections)
 declare -A URL=(
   [direct]="http://127.0.0.1:$BACKEND_PORT/v1/chat/completions"
@@ -200,7 +208,6 @@ for r in $(seq 1 "$ROUNDS"); do
     echo "$t $r $rps $cpu_us $p50 $p99 $bad" | tee -a "$out/rounds.txt"
   done
 done
-declare -A RPS CPU RSS_LOAD P1 TTFT GAP LATER STALLS INCOMPLETE ERRS PEAK
 for t in direct nginx olla sherpa; do
   read -r RPS[$t] CPU[$t] < <(grep "^$t " "$out/rounds.txt" | sort -k3,3n | tail -1 | awk '{print $3, $4}')
   [ "$t" != direct ] && RSS_LOAD[$t]=$(rss_kb "${PID[$t]}")
@@ -212,18 +219,24 @@ for t in direct nginx olla sherpa; do
   read -r _ _ _ p99 _ < <(run_wrk "${URL[$t]}" 1 "$DUR1"); cp "$out/wrk.tmp" "$out/wrk1-$t.txt"
   P1[$t]=$p99; echo "$t $p99" >> "$out/one.txt"
 done
+fi
 
 # ---------------------------------------------------------------- streams
-# warm-up: JIT for the Ollas, and every proxy (nginx too) starts with some idle upstream connections
-for t in nginx olla sherpa; do stream "${SURL[$t]}" 64 5 "warm-$t" s1 > /dev/null; done
+# warm-up: the full stream load through every proxy (JIT of the Ollas' relay path: a few thousand deltas
+# leave it interpreted or in C1; nginx and the simulator warm up too), so each proxy starts with idle upstream connections
+for t in direct nginx olla sherpa; do stream "${SURL[$t]}" "$STREAMS" "$STREAM_WARM" "warm-$t" s1 > /dev/null; done
 for t in direct nginx olla sherpa; do
   peak=0
+  c0=0; [ "$t" != direct ] && c0=$(ticks "${PID[$t]}")
   stream "${SURL[$t]}" "$STREAMS" "$STREAM_SECS" "streams-$t" s1 > "$out/streams-$t.result" & sp=$!
   while kill -0 $sp 2>/dev/null; do
     if [ "$t" != direct ]; then r=$(rss_kb "${PID[$t]}"); [ "$r" -gt "$peak" ] && peak=$r; fi
     sleep 0.5
   done
-  read -r _ _ _ ERRS[$t] INCOMPLETE[$t] STALLS[$t] _ TTFT[$t] _ GAP[$t] _ LATER[$t] _ < "$out/streams-$t.result"
+  read -r _ _ _ ERRS[$t] INCOMPLETE[$t] STALLS[$t] TTFT50[$t] TTFT[$t] GAP50[$t] GAP[$t] _ LATER[$t] ntok < "$out/streams-$t.result"
+  # proxy CPU (utime+stime) per delta it relayed; includes the request/answer work of each stream (1 in 64 deltas)
+  DCPU[$t]=-; [ "$t" != direct ] && DCPU[$t]=$(awk -v a="$c0" -v b="$(ticks "${PID[$t]}")" -v n="${ntok:-0}" -v hz="$CLK" \
+    'BEGIN { printf "%.1f", (n > 0 ? (b-a)/hz*1e6/n : 0) }')
   PEAK[$t]=$peak
 done
 
@@ -231,10 +244,11 @@ done
 {
 echo "Olla benchmark $stamp ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)); $("$JAVA" -version 2>&1 | head -1)"
 echo "proxies on core $PROXY_CORE; backends, wrk and stream client on core $LOAD_CORE; Olla as \`java -jar target/olla.jar\`"
-echo "throughput: $CONNS connections, best of $ROUNDS alternating ${DUR}s rounds after ${WARM}s warm-up; 1 connection: ${DUR1}s;"
-echo "streams: $STREAMS concurrent, $TOKENS deltas ${PACE_MS} ms apart, ${STREAM_SECS}s; added = p99 through the proxy - p99 direct;"
+[ "$MODE" != streams ] && echo "throughput: $CONNS connections, best of $ROUNDS alternating ${DUR}s rounds after ${WARM}s warm-up; 1 connection: ${DUR1}s;"
+echo "streams: $STREAMS concurrent, $TOKENS deltas ${PACE_MS} ms apart (first after ${FIRST_MS} ms), ${STREAM_SECS}s after ${STREAM_WARM}s warm-up; added = p99 through the proxy - p99 direct;"
 echo "  Olla with proxy.max_connections_per_endpoint: $POOL_CAP (the default 256 would queue streams past the 256th)"
 echo
+if [ "$MODE" != streams ]; then
 printf '| %-13s | %-16s | %-17s | %-14s | %-24s | %-8s | %-26s | %-11s |\n' "" "req/s (x nginx)" "CPU µs/req (x nginx)" "added p99 1 conn" "streams added TTFT/gap p99" "stalls" "RSS idle / load / streams" "first answer"
 printf '|%s|\n' "---------------|------------------|----------------------|----------------|--------------------------|----------|----------------------------|-------------"
 for t in direct nginx olla sherpa; do
@@ -251,6 +265,23 @@ for t in direct nginx olla sherpa; do
     m = (t == "direct") ? "-" : sprintf("%d / %d / %d MB", ri/1024, rl/1024, rp/1024)
     f = (sm == "") ? "-" : sprintf("%d ms", sm)
     printf "| %-13s | %-16s | %-20s | %-14s | %-24s | %-8s | %-26s | %-11s |\n", name, r, c, a, s, k, m, f
+  }'
+done
+echo
+fi
+# the streams phase in detail: latencies in ms; added = through the proxy - direct (p99s, as in the table)
+printf '| %-13s | %-17s | %-17s | %-22s | %-18s | %-18s | %-13s | %-8s |\n' "streams" "TTFT p50 / p99" "gap p50 / p99" "added TTFT / gap p99" "later TTFT p99" "stalls" "CPU µs/delta" "peak RSS"
+printf '|%s|\n' "---------------|-------------------|-------------------|------------------------|--------------------|--------------------|---------------|----------"
+for t in direct nginx olla sherpa; do
+  awk -v t="$t" -v t50="${TTFT50[$t]}" -v tt="${TTFT[$t]}" -v g50="${GAP50[$t]}" -v g="${GAP[$t]}" -v dtt="${TTFT[direct]}" \
+      -v dg="${GAP[direct]}" -v l="${LATER[$t]}" -v dl="${LATER[direct]}" -v st="${STALLS[$t]}" -v inc="${INCOMPLETE[$t]}" \
+      -v err="${ERRS[$t]}" -v cpu="${DCPU[$t]}" -v rp="${PEAK[$t]:-0}" 'BEGIN {
+    name = (t == "olla" ? "olla engine" : (t == "sherpa" ? "sherpa engine" : t))
+    a = (t == "direct") ? "-" : sprintf("%+.2f / %+.2f", (tt-dtt)/1000, (g-dg)/1000)
+    lt = (t == "direct") ? sprintf("%.2f", l/1000) : sprintf("%.2f (%+.2f)", l/1000, (l-dl)/1000)
+    printf "| %-13s | %-17s | %-17s | %-22s | %-18s | %-18s | %-13s | %-8s |\n", name, sprintf("%.2f / %.2f", t50/1000, tt/1000),
+      sprintf("%.2f / %.2f", g50/1000, g/1000), a, lt, sprintf("%d (%d inc, %d err)", st, inc, err), cpu,
+      (t == "direct" ? "-" : sprintf("%d MB", rp/1024))
   }'
 done
 echo

@@ -25,6 +25,8 @@ final class Gen {
     /** The role-only chunk has been sent (with the headers, or by a fault); it is not sent twice. */
     boolean roleSent;
     long firstTokenNanos;
+    /** StreamWire's token event around the text (before, after), made on the first later token; empty = none. */
+    byte[][] tokenTemplate;
     long endNanos;
 
     Gen(SimFlavor flavor, Kind kind, SimModel model, String modelName, int promptTokens, int n, String finishReason,

@@ -48,6 +48,11 @@ public final class SimCli {
 
     /** Entry point; see the class documentation. */
     public static void main(String[] args) throws InterruptedException {
+        // Netty's default leak detector records a stack trace for one buffer in 128: measurable CPU per token at
+        // hundreds of streams (Olla's Main turns it off the same way; tests set it to paranoid)
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            System.setProperty("io.netty.leakDetection.level", "disabled");
+        }
         List<SimulatedBackend> sims;
         try {
             sims = start(args, System.out);

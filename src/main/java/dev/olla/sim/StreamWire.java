@@ -2,8 +2,12 @@ package dev.olla.sim;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import static dev.olla.sim.AnswerWire.ollamaFinal;
 import static dev.olla.sim.AnswerWire.textChoice;
@@ -20,6 +24,10 @@ import static dev.olla.sim.Wire.writeNullable;
  * events and the end marker. Stateless; writes into a caller-owned buffer ({@link StreamErrorWire}: an error inside a stream).
  */
 final class StreamWire {
+    /** The token text a template is rendered with: control characters, so Jackson escapes it (MARK_JSON). */
+    private static final String MARK = "\u0001sim\u0002";
+    private static final byte[] MARK_JSON = "\\u0001sim\\u0002".getBytes(StandardCharsets.US_ASCII);
+
     private StreamWire() {
     }
 
@@ -58,11 +66,74 @@ final class StreamWire {
     /** One token event. */
     static void streamToken(ByteBuf out, Gen x, int i) {
         String t = SimulatedBackend.tokenText(i);
+        if ((x.kind == Gen.Kind.CHAT && i > 0) || x.kind == Gen.Kind.COMPLETION) {
+            byte[][] tpl = x.tokenTemplate;
+            if (tpl == null) {
+                tpl = template(x);
+                x.tokenTemplate = tpl;
+            }
+            if (tpl.length == 2 && plain(t)) {
+                out.writeBytes(tpl[0]);
+                out.writeCharSequence(t, StandardCharsets.US_ASCII);
+                out.writeBytes(tpl[1]);
+                return;
+            }
+        }
+        renderToken(out, x, i, t);
+    }
+
+    /** One token event written by Jackson field by field ({@link #streamToken} writes the same bytes from a template). */
+    static void renderToken(ByteBuf out, Gen x, int i, String t) {
         switch (x.kind) {
             case OLLAMA_CHAT, OLLAMA_GENERATE -> ollamaLine(out, x, t);
             case CHAT -> sse(out, g -> chatChunk(g, x, i == 0 ? ChunkKind.FIRST_TOKEN : ChunkKind.TOKEN, t));
             case COMPLETION -> sse(out, g -> completionChunk(g, x, t, null, false));
         }
+    }
+
+    /**
+     * The bytes of a later token event before and after the token's text: a stream's token events differ only
+     * in that text, so Jackson renders the event once per stream (with {@link #MARK} as the text) instead of once
+     * per token, which was most of the simulator's CPU per token at hundreds of concurrent streams. Empty when
+     * the mark is not found exactly once (then every token is rendered).
+     */
+    private static byte[][] template(Gen x) {
+        ByteBuf b = Unpooled.buffer(512);
+        try {
+            renderToken(b, x, 1, MARK);
+            byte[] all = ByteBufUtil.getBytes(b);
+            int at = indexOf(all, MARK_JSON, 0);
+            if (at < 0 || indexOf(all, MARK_JSON, at + 1) >= 0) {
+                return new byte[0][];
+            }
+            return new byte[][] {Arrays.copyOfRange(all, 0, at), Arrays.copyOfRange(all, at + MARK_JSON.length, all.length)};
+        } finally {
+            b.release();
+        }
+    }
+
+    /** Text Jackson writes unchanged inside a JSON string: printable ASCII without quote or backslash. */
+    static boolean plain(String t) {
+        for (int k = 0; k < t.length(); k++) {
+            char c = t.charAt(k);
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle, int from) {
+        outer:
+        for (int i = from; i <= hay.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     private static void ollamaLine(ByteBuf out, Gen x, String t) {

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A streamed generation, token by token in the flavour's bytes ({@link StreamWire}), one token per
- * inter-token delay (a batch at a time when there is no delay), paused while the client cannot take more;
+ * inter-token delay on the stream's own time grid (a batch at a time when there is no delay), paused while
+ * the client cannot take more;
  * or, instead, the stream fault the switchboard holds for it ({@link SimFaults}: error first, reset after the
  * role chunk, stall after the head, drop after N tokens). The handler keeps the running one, to abort it when
  * the client goes away and to resume it when the channel is writable again. Event loop only.
@@ -35,6 +36,8 @@ final class TokenStream implements Runnable {
     private int emitted;
     private boolean done;
     private boolean waiting;
+    /** When the token now being waited for is due (System.nanoTime). */
+    private long due;
     private ScheduledFuture<?> next;
 
     private TokenStream(SimHandler h, Gen g, boolean close, int dropAfter) {
@@ -122,9 +125,11 @@ final class TokenStream implements Runnable {
 
     private void begin() {
         long first = h.sim().firstTokenDelayNanos();
+        due = System.nanoTime();
         if (dropAfter == 0) {
             drop();
         } else if (first > 0 && g.n > 0) {
+            due += first;
             next = ctx.executor().schedule(this, first, TimeUnit.NANOSECONDS);
         } else {
             run();
@@ -181,7 +186,15 @@ final class TokenStream implements Runnable {
         }
         ctx.flush();
         if (delay > 0) {
-            next = ctx.executor().schedule(this, delay, TimeUnit.NANOSECONDS);
+            // on the stream's own grid (first token + k x delay), not "delay after this one went out": a late
+            // wake-up or a busy loop must not push every later token of the stream back (drift). Later than
+            // half a delay (a stall, a paused client): a new grid from now, never a burst of catch-up tokens.
+            long now = System.nanoTime();
+            due += delay;
+            if (due - now < delay / 2) {
+                due = now + delay;
+            }
+            next = ctx.executor().schedule(this, due - now, TimeUnit.NANOSECONDS);
         } else {
             ctx.executor().execute(this);
         }

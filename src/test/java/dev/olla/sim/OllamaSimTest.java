@@ -215,7 +215,9 @@ class OllamaSimTest {
             r.body().forEach(l -> at.add((System.nanoTime() - t0) / 1_000_000));
             assertThat(at).hasSize(5);
             assertThat(at.get(0)).isGreaterThanOrEqualTo(50);
-            assertThat(at.get(3) - at.get(0)).isGreaterThanOrEqualTo(150);
+            // tokens 1..3 are two inter-token delays apart on the stream's grid (120 ms); token 0 is left out:
+            // a cold client under load can read it together with token 1
+            assertThat(at.get(3) - at.get(1)).isGreaterThanOrEqualTo(90);
         }
     }
 }
