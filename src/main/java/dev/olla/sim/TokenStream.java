@@ -187,11 +187,12 @@ final class TokenStream implements Runnable {
         ctx.flush();
         if (delay > 0) {
             // on the stream's own grid (first token + k x delay), not "delay after this one went out": a late
-            // wake-up or a busy loop must not push every later token of the stream back (drift). Later than
-            // half a delay (a stall, a paused client): a new grid from now, never a burst of catch-up tokens.
+            // wake-up or a busy loop (hundreds of streams due at once) must not push every later token of the
+            // stream back (drift). Later than a quarter of a delay (a stall, a paused client, an overloaded
+            // machine): a new grid from now; two tokens are never closer than 3/4 of a delay.
             long now = System.nanoTime();
             due += delay;
-            if (due - now < delay / 2) {
+            if (due - now < delay - delay / 4) {
                 due = now + delay;
             }
             next = ctx.executor().schedule(this, due - now, TimeUnit.NANOSECONDS);
