@@ -87,4 +87,83 @@ class ServerCodecTest {
         assertThat(ch.isOpen()).isFalse();
         ch.finishAndReleaseAll();
     }
+
+    /** The outbound bytes of one exchange of messages, through {@code codec}, after {@code requests} came in. */
+    private static String through(io.netty.channel.ChannelHandler codec, String requests, java.util.List<java.util.function.Supplier<Object>> out) {
+        EmbeddedChannel ch = new EmbeddedChannel(codec);
+        ch.writeInbound(ascii(requests));
+        drainInbound(ch);
+        StringBuilder sb = new StringBuilder();
+        for (java.util.function.Supplier<Object> m : out) {
+            Object msg = m.get();
+            ch.writeOutbound(msg);
+            sb.append(written(ch));
+            if (msg instanceof io.netty.util.ReferenceCounted rc && msg != io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT) {
+                assertThat(rc.refCnt()).as("released").isZero();
+            }
+        }
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+        return sb.toString();
+    }
+
+    private static java.util.function.Supplier<Object> head(boolean chunked, HttpResponseStatus status) {
+        return () -> {
+            io.netty.handler.codec.http.HttpResponse r = new io.netty.handler.codec.http.DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+            if (chunked) {
+                r.headers().set(HttpHeaderNames.TRANSFER_ENCODING, "chunked");
+            } else {
+                r.headers().set(HttpHeaderNames.CONTENT_LENGTH, 5);
+            }
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
+            return r;
+        };
+    }
+
+    private static java.util.function.Supplier<Object> content(int n) {
+        return () -> {
+            // a slice of a bigger direct buffer, as the backend decoder hands them over
+            ByteBuf big = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(n + 64);
+            for (int i = 0; i < n + 64; i++) {
+                big.writeByte('a' + i % 26);
+            }
+            ByteBuf slice = big.retainedSlice(32, n);
+            big.release();
+            return new io.netty.handler.codec.http.DefaultHttpContent(slice);
+        };
+    }
+
+    @Test
+    void chunksOfAChunkedBodyAreTheBytesNettysEncoderWrites() {
+        java.util.List<java.util.function.Supplier<Object>> msgs = new java.util.ArrayList<>();
+        msgs.add(head(true, HttpResponseStatus.OK));
+        for (int n : new int[] {1, 15, 16, 17, 255, 256, 300, 4095, 4096, 4097, 70_000, 0, 9}) {
+            msgs.add(content(n));
+        }
+        msgs.add(() -> {
+            io.netty.handler.codec.http.LastHttpContent last = new io.netty.handler.codec.http.DefaultLastHttpContent();
+            last.trailingHeaders().set("X-Trailer", "t");
+            return last;
+        });
+        // the next response on the connection: fixed length, its content must pass unframed
+        msgs.add(head(false, HttpResponseStatus.OK));
+        msgs.add(content(5));
+        msgs.add(() -> io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+        // then a HEAD answer announcing a chunked body: no body bytes at all
+        msgs.add(head(true, HttpResponseStatus.OK));
+        msgs.add(content(7));
+        msgs.add(() -> io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+        // then a 100 Continue before a chunked answer
+        msgs.add(head(false, HttpResponseStatus.CONTINUE));
+        msgs.add(() -> io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+        msgs.add(head(true, HttpResponseStatus.OK));
+        msgs.add(content(300));
+        msgs.add(() -> io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+        String requests = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "HEAD /c HTTP/1.1\r\nHost: x\r\n\r\nGET /d HTTP/1.1\r\nHost: x\r\n\r\n";
+        String netty = through(new io.netty.handler.codec.http.HttpServerCodec(), requests, msgs);
+        String olla = through(new ServerCodec(new HttpDecoderConfig()), requests, msgs);
+        assertThat(olla).isEqualTo(netty);
+        assertThat(olla).contains("\r\n\r\n1\r\ng\r\nf\r\n", "\r\n1000\r\n", "\r\n1001\r\n", "\r\n11170\r\n",
+                "0\r\nX-Trailer: t\r\n\r\n");
+    }
 }
