@@ -17,11 +17,13 @@ import java.util.List;
  * streamed chat completions back to back for D seconds, and records time to first token and every
  * inter-token gap (microseconds).
  *
- * <pre>java StreamLatency.java URL CONNECTIONS SECONDS [label [model [tokens [stall_ms]]]]</pre>
+ * <pre>java StreamLatency.java URL CONNECTIONS SECONDS [label [model [tokens [stall_ms [spread_ms]]]]]</pre>
  *
  * SECONDS = 0: every connection runs exactly one stream (the many-streams memory test). With
  * {@code tokens} > 0 a stream that ends with another count is "incomplete"; a gap of
- * {@code stall_ms} (default 250) or more is a stall. Prints a human line and a {@code RESULT} line for scripts:
+ * {@code stall_ms} (default 250) or more is a stall. With {@code spread_ms} (default 0) the connections' first
+ * requests go out evenly over that time instead of all at once; each connection's next stream follows its
+ * last, so streams keep that spread (their deltas and their requests do not all come in one burst). Prints a human line and a {@code RESULT} line for scripts:
  * {@code RESULT label streams errors incomplete stalls ttft_p50 ttft_p99 gap_p50 gap_p99 later_p50 later_p99 tokens},
  * where "later" is the TTFT of every stream but each connection's first (which also pays for the
  * proxy's connection to the backend being set up, all at once when many connections start), and
@@ -58,6 +60,8 @@ public class StreamLatency {
         String model = args.length > 4 ? args[4] : "m1";
         int expected = args.length > 5 ? Integer.parseInt(args[5]) : 0;
         long stallUs = (args.length > 6 ? Long.parseLong(args[6]) : 250) * 1000;
+        // spread_ms: the connections' first requests go out evenly over this time instead of all at once
+        long spreadNs = (args.length > 7 ? Long.parseLong(args[7]) : 0) * 1_000_000L;
         boolean once = seconds == 0;
         String body = "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}";
         String req = "POST " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
@@ -120,18 +124,30 @@ public class StreamLatency {
             }
             active++;
         }
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        for (Conn c : all) {
-            if (c.connected && !send(c, reqBytes, label)) {
-                active--;
-            }
-        }
+        long begin = System.nanoTime();
+        long deadline = begin + seconds * 1_000_000_000L;
+        int firstSent = 0;
 
         ByteBuffer buf = ByteBuffer.allocate(65536);
         byte[] a = buf.array();
         long lastIdleCheck = System.nanoTime();
         while (active > 0) {
-            selector.select(1000);
+            if (firstSent < all.size()) { // first requests still to go: connection i at begin + i/N of the spread
+                long t = System.nanoTime();
+                while (firstSent < all.size() && (spreadNs == 0 || t - begin >= spreadNs * firstSent / all.size())) {
+                    Conn c = all.get(firstSent++);
+                    if (c.connected && !c.closed && !send(c, reqBytes, label)) {
+                        active--;
+                    }
+                }
+                if (firstSent < all.size()) {
+                    selector.select(1);
+                } else {
+                    selector.selectNow();
+                }
+            } else {
+                selector.select(1000);
+            }
             long now = System.nanoTime(); // the data of every key selected now was there by this moment
             Iterator<SelectionKey> it = selector.selectedKeys().iterator();
             while (it.hasNext()) {

@@ -38,6 +38,7 @@ DUR="${DUR:-8}" DUR1="${DUR1:-6}" WARM="${WARM:-20}" ROUNDS="${ROUNDS:-2}"
 PROXY_CORE="${PROXY_CORE:-0}" LOAD_CORE="${LOAD_CORE:-1}"
 CONNS="${CONNS:-64}" STREAMS="${STREAMS:-512}" STREAM_SECS="${STREAM_SECS:-8}"
 TOKENS="${TOKENS:-64}" PACE_MS="${PACE_MS:-20}" FIRST_MS="${FIRST_MS:-0}" STREAM_WARM="${STREAM_WARM:-8}"
+STREAM_SPREAD_MS="${STREAM_SPREAD_MS:-0}"   # >0: the connections' first requests go out evenly over this time
 BACKEND_PORT=18080 NGINX_PORT=18081 NGINX_STREAM_PORT=18084 SIM_PORT=18090
 declare -A OLLA_PORT=([olla]=18082 [sherpa]=18083)
 # proxy.max_connections_per_endpoint of the benched Ollas: every concurrent stream gets its own backend connection
@@ -148,7 +149,7 @@ echo "started: olla engine first answer after ${START_MS[olla]} ms, sherpa ${STA
 
 "$JAVA_HOME/bin/javac" -d "$out/classes" "$here/StreamLatency.java"
 stream() { # url conns seconds label model -> RESULT line
-  timeout $(( ${3} + 120 )) taskset -c "$LOAD_CORE" "$JAVA" -Xss256k -cp "$out/classes" StreamLatency "$1" "$2" "$3" "$4" "$5" "$SIM_TOKENS" \
+  timeout $(( ${3} + 120 )) taskset -c "$LOAD_CORE" "$JAVA" -Xss256k -cp "$out/classes" StreamLatency "$1" "$2" "$3" "$4" "$5" "$SIM_TOKENS" 250 "$STREAM_SPREAD_MS" \
     > "$out/stream-$4.txt" 2> "$out/stream-$4.err" || true
   grep '^RESULT' "$out/stream-$4.txt" || echo "RESULT $4 0 1 0 0 -1 -1 -1 -1 -1 -1 0"
 }
