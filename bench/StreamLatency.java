@@ -410,11 +410,89 @@ public class StreamLatency {
         }
 
         long[] sorted() {
-            long[] r = Arrays.copyOf(a, n);
+            long[] r = toArray();
             Arrays.sort(r);
             return r;
         }
+
+        long[] toArray() {
+            return Arrays.copyOf(a, n);
+        }
     }
+
+    // ---- for bench/HopLatency.java (one blocking connection per thread): de-chunking and token counting on copies
+
+    /**
+     * HopLatency's de-chunker: the body of a chunked response, payload bytes only: a proxy may cut chunks anywhere (even
+     * inside a token), so tokens are counted in the de-chunked stream.
+     */
+    static final class Dechunker {
+        private int state; // 0 head, 1 size line, 2 data, 3 CRLF after data, 4 trailer
+        private int matched; // head: bytes of CRLFCRLF matched; trailer: bytes of the current line
+        private long remaining;
+        private final StringBuilder line = new StringBuilder();
+        private final StringBuilder head = new StringBuilder();
+        boolean done;
+
+        byte[] feed(byte[] b, int n) {
+            java.io.ByteArrayOutputStream payload = new java.io.ByteArrayOutputStream(n);
+            for (int i = 0; i < n && !done; i++) {
+                byte c = b[i];
+                switch (state) {
+                    case 0 -> {
+                        head.append((char) c);
+                        matched = (c == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (c == '\r' ? 1 : 0);
+                        if (matched == 4) {
+                            String h = head.toString().toLowerCase(java.util.Locale.ROOT);
+                            if (!h.startsWith("http/1.1 200") || !h.contains("transfer-encoding: chunked")) {
+                                throw new IllegalStateException("not a chunked 200 stream: " + h.lines().findFirst().orElse(""));
+                            }
+                            state = 1;
+                        }
+                    }
+                    case 1 -> {
+                        if (c == '\n') {
+                            String hex = line.toString().strip();
+                            int semi = hex.indexOf(';');
+                            remaining = Long.parseLong(semi >= 0 ? hex.substring(0, semi) : hex, 16);
+                            line.setLength(0);
+                            state = remaining == 0 ? 4 : 2;
+                            matched = 0;
+                        } else {
+                            line.append((char) c);
+                        }
+                    }
+                    case 2 -> {
+                        int take = (int) Math.min(remaining, n - i);
+                        payload.write(b, i, take);
+                        remaining -= take;
+                        i += take - 1;
+                        if (remaining == 0) {
+                            state = 3;
+                            matched = 0;
+                        }
+                    }
+                    case 3 -> {
+                        if (c == '\n') {
+                            state = 1;
+                        }
+                    }
+                    default -> { // trailer lines until an empty one
+                        if (c == '\n') {
+                            if (matched == 0) {
+                                done = true;
+                            }
+                            matched = 0;
+                        } else if (c != '\r') {
+                            matched++;
+                        }
+                    }
+                }
+            }
+            return payload.toByteArray();
+        }
+    }
+
 
     static long pct(long[] sorted, double p) {
         if (sorted.length == 0) {
@@ -437,5 +515,37 @@ public class StreamLatency {
             f[i] = k;
         }
         return f;
+    }
+
+    static byte[] concat(byte[] a, byte[] b, int n) {
+        byte[] r = Arrays.copyOf(a, a.length + n);
+        System.arraycopy(b, 0, r, a.length, n);
+        return r;
+    }
+
+    /** Occurrences of needle that end after position {@code from} (so tail overlap is not counted twice). */
+    static int count(byte[] hay, byte[] needle, int from) {
+        int c = 0;
+        int i = 0;
+        while ((i = indexOf(hay, needle, i)) >= 0) {
+            if (i + needle.length > from) {
+                c++;
+            }
+            i++;
+        }
+        return c;
+    }
+
+    static int indexOf(byte[] hay, byte[] needle, int from) {
+        outer:
+        for (int i = from; i <= hay.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 }
