@@ -57,15 +57,7 @@ out=$(cd "$work" && run 30 "$img/bin/olla" version) || fail "bin/olla version ex
 echo "$out" | grep -q '^Olla ' || fail "bin/olla version printed: $out"
 echo "$out" | grep -q 'jvm options: built into the runtime image' || fail "the image's JVM options are not in effect: $out"
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 10000))
-    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-  done
-  fail "no free port"
-}
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; fail "port $1 never opened"; }
+. "$root/scripts/loopback.bash"  # free_port, wait_port
 
 sim_port=$(free_port)
 (cd "$work" && run 90 "$img/runtime/bin/java" -cp "$img/lib/olla.jar" dev.olla.sim.SimCli --flavor openai \

@@ -17,26 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "lean-start: FAIL: $*" >&2; for f in "$work"/*.log; do [ -f "$f" ] && tail -5 "$f" >&2; done; exit 1; }
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 10000))
-    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-  done
-  fail "no free port"
-}
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; fail "port $1 never opened"; }
-# request PORT METHOD PATH [BODY] -> the status line's code
-request() {
-  local body="${4:-}" code
-  exec 3<>/dev/tcp/127.0.0.1/"$1" || return 1
-  printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
-    "$2" "$3" "${#body}" "$body" >&3
-  read -r _ code _ <&3 || true
-  cat <&3 >/dev/null || true
-  exec 3<&-
-  echo "$code"
-}
+. "$root/scripts/loopback.bash"  # free_port, wait_port, request
 sim=$(free_port)
 "$java" -XX:TieredStopAtLevel=1 -cp "$jar" dev.olla.sim.SimCli --flavor openai --port "$sim" --models m1 \
   > "$work/sim.log" 2>&1 & pids+=($!)
