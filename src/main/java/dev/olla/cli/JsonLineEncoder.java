@@ -2,7 +2,6 @@ package dev.olla.cli;
 
 import ch.qos.logback.classic.pattern.ThrowableProxyConverter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.encoder.EncoderBase;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.ByteArrayOutputStream;
@@ -24,9 +23,8 @@ import org.slf4j.event.KeyValuePair;
  * encoder created an ObjectMapper (and searched the class path for Jackson modules) at start-up,
  * ~525 classes kept resident for nothing.
  */
-final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
+final class JsonLineEncoder extends LineEncoder {
     private static final JsonFactory JSON = new JsonFactory();
-    private static final byte[] NONE = new byte[0];
     private final DateTimeFormatter time = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX")
             .withZone(ZoneId.systemDefault());
     private final ThrowableProxyConverter stackTrace = new ThrowableProxyConverter();
@@ -42,16 +40,6 @@ final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
     public void stop() {
         stackTrace.stop();
         super.stop();
-    }
-
-    @Override
-    public byte[] headerBytes() {
-        return NONE;
-    }
-
-    @Override
-    public byte[] footerBytes() {
-        return NONE;
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.olla.cli;
 
 import ch.qos.logback.classic.pattern.ThrowableProxyConverter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.encoder.EncoderBase;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -15,28 +14,17 @@ import java.time.format.DateTimeFormatter;
  * converters through method references and parses the pattern: ~6% of the main thread's work
  * before the first answer, for a format that never changes.
  */
-final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
+final class TextLineEncoder extends LineEncoder {
     /** The start-up console's time ({@link StartupLogging}). */
     static final String CLOCK = "HH:mm:ss.SSS";
     /** {@code logging.format: text} ({@link LoggingSetup}). */
     static final String ISO = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
-    private static final byte[] NONE = new byte[0];
 
     private final DateTimeFormatter time;
     private ThrowableProxyConverter stackTrace;
 
     TextLineEncoder(String timePattern) {
         this.time = DateTimeFormatter.ofPattern(timePattern).withZone(ZoneId.systemDefault());
-    }
-
-    @Override
-    public byte[] headerBytes() {
-        return NONE;
-    }
-
-    @Override
-    public byte[] footerBytes() {
-        return NONE;
     }
 
     @Override
