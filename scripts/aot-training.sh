@@ -11,16 +11,8 @@
 set -euo pipefail
 abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 java=$(abs "$1") jar=$(abs "$2") cache=$(abs "$3"); shift 3
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "aot-training: $*" >&2; for f in "$work"/*.log; do [ -f "$f" ] && tail -5 "$f" >&2; done; exit 1; }
-. "$(dirname "${BASH_SOURCE[0]}")/loopback.bash"  # free_port, wait_port, request
+. "$(dirname "${BASH_SOURCE[0]}")/loopback.bash"  # loopback_setup, fail, free_port, wait_port, request
+loopback_setup aot-training
 
 sim=$(free_port)
 "$java" -XX:TieredStopAtLevel=1 -cp "$jar" dev.olla.sim.SimCli --flavor openai --port "$sim" --models train-model \

@@ -8,16 +8,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 java="${JAVA_HOME:?}/bin/java"
 jar="$root/target/olla.jar"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "lean-start: FAIL: $*" >&2; for f in "$work"/*.log; do [ -f "$f" ] && tail -5 "$f" >&2; done; exit 1; }
-. "$root/scripts/loopback.bash"  # free_port, wait_port, request
+. "$root/scripts/loopback.bash"  # loopback_setup, fail, free_port, wait_port, request
+loopback_setup "lean-start: FAIL"
 sim=$(free_port)
 "$java" -XX:TieredStopAtLevel=1 -cp "$jar" dev.olla.sim.SimCli --flavor openai --port "$sim" --models m1 \
   > "$work/sim.log" 2>&1 & pids+=($!)
